@@ -1,0 +1,62 @@
+"""The REST API under /api/v1/ (Django Ninja); the OpenAPI document is /api/v1/openapi.json."""
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+
+from onetrip.core.errors import DomainError
+
+api = NinjaAPI(
+    title="OneTrip API",
+    version="1",
+    description="OneTrip 最多跑一次 政务服务平台接口。认证：浏览器会话，或请求头 `X-API-Key`（按应用授权范围）。",
+    urls_namespace="api-v1",
+)
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=exc.status_code)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = []
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload")]
+        errors.append(
+            {
+                "code": "invalid",
+                "field": ".".join(loc) or None,
+                "message_zh": "输入不符合要求：" + str(err.get("msg", "")),
+                "message_en": str(err.get("msg", "invalid input")),
+            }
+        )
+    return api.create_response(request, {"errors": errors}, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    body = {
+        "errors": [
+            {
+                "code": "unauthenticated",
+                "message_zh": "请先登录或提供有效的 API 密钥",
+                "message_en": "Authentication required",
+            }
+        ]
+    }
+    return api.create_response(request, body, status=401)
+
+
+def _register_routers() -> None:
+    from onetrip.catalog.api import router as catalog_router
+    from onetrip.orgs.api import router as orgs_router
+    from onetrip.workdays.api import router as workdays_router
+
+    api.add_router("/catalog", catalog_router)
+    api.add_router("/orgs", orgs_router)
+    api.add_router("/workdays", workdays_router)
+
+
+_register_routers()

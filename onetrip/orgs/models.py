@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 
 
 class RegionLevel(models.IntegerChoices):
@@ -13,6 +14,16 @@ class RegionLevel(models.IntegerChoices):
     COUNTY = 3, "县（市、区）"
     TOWNSHIP = 4, "乡镇（街道）"
     VILLAGE = 5, "村（社区）"
+
+
+# Digits of the 12-digit division code that identify a region at each level; the rest are zeros.
+REGION_PREFIX_LENGTH: dict[int, int] = {
+    RegionLevel.PROVINCE: 2,
+    RegionLevel.CITY: 4,
+    RegionLevel.COUNTY: 6,
+    RegionLevel.TOWNSHIP: 9,
+    RegionLevel.VILLAGE: 12,
+}
 
 
 class Region(models.Model):
@@ -37,6 +48,11 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def prefix(self) -> str:
+        """The meaningful prefix of the code: every descendant's code starts with it."""
+        return self.code[: REGION_PREFIX_LENGTH[self.level]]
 
 
 class DepartmentLevel(models.IntegerChoices):
@@ -153,6 +169,8 @@ class User(AbstractUser):
     )
     organisation_code = models.CharField("单位统一社会信用代码", max_length=18, blank=True)
     organisation_name = models.CharField("单位名称", max_length=128, blank=True)
+    # The `sub` claim of the unified identity provider (OIDC); NULL for local accounts, so it can be unique.
+    oidc_subject = models.CharField("统一身份标识", max_length=255, null=True, blank=True, unique=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "用户"
@@ -190,10 +208,14 @@ class RoleAssignment(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "角色授权"
         constraints = [
+            # One assignment per user, role and scope. COALESCE makes "no department"/"no region" compare
+            # equal on every database (SQLite has no NULLS NOT DISTINCT).
             models.UniqueConstraint(
-                fields=["user", "role", "department", "region"],
+                "user",
+                "role",
+                Coalesce("department", Value(0)),
+                Coalesce("region", Value(0)),
                 name="role_assignment_unique",
-                nulls_distinct=False,
             ),
         ]
         indexes = [models.Index(fields=["role", "department"])]

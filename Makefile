@@ -23,6 +23,7 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 run: install
+	$(ONETRIP) collectstatic --noinput --verbosity 0
 	$(ONETRIP) migrate --noinput
 	$(ONETRIP) demo
 	$(ONETRIP) serve

@@ -1,7 +1,8 @@
 """Catalogue API, mounted at /api/v1/catalog.
 
 Reads are public (the catalogue is public information). Writes need a signed-in catalogue admin or system
-admin (session auth); a catalogue admin scoped to departments may only touch those departments' items.
+admin, or an API key with the scope `catalog:write`; a catalogue admin (or a key) scoped to departments may
+only touch those departments' items. Writes made with a key are recorded against the person who issued it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
-from ninja.security import django_auth
 
 from onetrip.catalog import selectors, services
 from onetrip.catalog.models import Item, ItemType, ItemVersion
@@ -25,9 +25,11 @@ from onetrip.catalog.schemas import (
 )
 from onetrip.catalog.search import search_items
 from onetrip.core.errors import ErrorDetail, Forbidden, not_found
-from onetrip.orgs.models import Department
+from onetrip.orgs.auth import session_or_key
+from onetrip.orgs.models import ApiKey, Department
 
 router = Router(tags=["catalog"])
+WRITE_AUTH = session_or_key(["catalog:write"])
 
 
 class ItemFilters(Schema):
@@ -53,7 +55,12 @@ def _forbidden_department() -> Forbidden:
 
 
 def _require_editor(request: HttpRequest, department_id: int) -> Any:
-    user = request.auth  # type: ignore[attr-defined]
+    auth = request.auth  # type: ignore[attr-defined]
+    if isinstance(auth, ApiKey):
+        if auth.department_id is not None and auth.department_id != department_id:
+            raise _forbidden_department()
+        return auth.created_by
+    user = auth
     scope = selectors.edit_scope(user)
     if not scope.any:
         raise Forbidden(
@@ -126,7 +133,7 @@ def list_versions(request: HttpRequest, implementation_code: str) -> list[ItemVe
     return versions
 
 
-@router.get("/versions/{version_id}", response=GuideOut, auth=django_auth, summary="查看任一版本（含草稿）")
+@router.get("/versions/{version_id}", response=GuideOut, auth=WRITE_AUTH, summary="查看任一版本（含草稿）")
 def get_version(request: HttpRequest, version_id: int) -> dict[str, Any]:
     version = selectors.version_by_id(version_id)
     _require_editor(request, version.item.department_id)
@@ -136,7 +143,7 @@ def get_version(request: HttpRequest, version_id: int) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------- writes
 
 
-@router.post("/items", response={201: ItemCreatedOut}, auth=django_auth, summary="新建事项（生成第1版草稿）")
+@router.post("/items", response={201: ItemCreatedOut}, auth=WRITE_AUTH, summary="新建事项（生成第1版草稿）")
 def create_item(request: HttpRequest, payload: ItemCreateIn) -> Status[dict[str, Any]]:
     department = Department.objects.filter(pk=payload.department_id).first()
     if department is None:
@@ -162,7 +169,7 @@ def create_item(request: HttpRequest, payload: ItemCreateIn) -> Status[dict[str,
     )
 
 
-@router.patch("/versions/{version_id}", response=GuideOut, auth=django_auth, summary="修改草稿")
+@router.patch("/versions/{version_id}", response=GuideOut, auth=WRITE_AUTH, summary="修改草稿")
 def update_version(request: HttpRequest, version_id: int, payload: VersionUpdateIn) -> dict[str, Any]:
     version, user = _editable_version(request, version_id)
     data = payload.model_dump(exclude_unset=True)
@@ -173,19 +180,19 @@ def update_version(request: HttpRequest, version_id: int, payload: VersionUpdate
     return selectors.guide(selectors.version_for_guide(version_id))
 
 
-@router.post("/versions/{version_id}/submit", response=VersionOut, auth=django_auth, summary="提交审核")
+@router.post("/versions/{version_id}/submit", response=VersionOut, auth=WRITE_AUTH, summary="提交审核")
 def submit_version(request: HttpRequest, version_id: int) -> ItemVersion:
     version, user = _editable_version(request, version_id)
     return services.item_version_submit(version=version, user=user)
 
 
-@router.post("/versions/{version_id}/return", response=VersionOut, auth=django_auth, summary="退回修改")
+@router.post("/versions/{version_id}/return", response=VersionOut, auth=WRITE_AUTH, summary="退回修改")
 def return_version(request: HttpRequest, version_id: int) -> ItemVersion:
     version, user = _editable_version(request, version_id)
     return services.item_version_return(version=version, user=user)
 
 
-@router.post("/versions/{version_id}/publish", response=VersionOut, auth=django_auth, summary="发布")
+@router.post("/versions/{version_id}/publish", response=VersionOut, auth=WRITE_AUTH, summary="发布")
 def publish_version(request: HttpRequest, version_id: int, options: Query[PublishIn]) -> ItemVersion:
     version, user = _editable_version(request, version_id)
     return services.item_version_publish(
@@ -193,7 +200,7 @@ def publish_version(request: HttpRequest, version_id: int, options: Query[Publis
     )
 
 
-@router.post("/versions/{version_id}/retire", response=VersionOut, auth=django_auth, summary="废止")
+@router.post("/versions/{version_id}/retire", response=VersionOut, auth=WRITE_AUTH, summary="废止")
 def retire_version(request: HttpRequest, version_id: int) -> ItemVersion:
     version, user = _editable_version(request, version_id)
     return services.item_version_retire(version=version, user=user)
@@ -202,7 +209,7 @@ def retire_version(request: HttpRequest, version_id: int) -> ItemVersion:
 @router.post(
     "/versions/{version_id}/new-draft",
     response={201: VersionOut},
-    auth=django_auth,
+    auth=WRITE_AUTH,
     summary="新建修订版本（复制最新版本）",
 )
 def new_draft(request: HttpRequest, version_id: int) -> Status[ItemVersion]:

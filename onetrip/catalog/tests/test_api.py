@@ -156,7 +156,7 @@ def test_writes_need_the_catalogue_admin_role(client, dept):
     RoleAssignment.objects.create(user=user, role=Role.HANDLER, department=dept)
     client.force_login(user)
     body = {"department_id": dept.pk, "basic_code": "010012300000", "item_type": "01", "name": "x"}
-    assert_error(client.post(f"{BASE}/items", body, content_type="application/json"), 403, "forbidden")
+    assert_error(client.post(f"{BASE}/items", body, content_type="application/json"), 403, "scope_missing")
 
 
 def test_department_admin_cannot_edit_another_departments_item(admin_client, dept):

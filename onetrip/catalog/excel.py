@@ -92,6 +92,7 @@ from onetrip.catalog.models import (
     Theme,
     VersionStatus,
 )
+from onetrip.catalog.search import search_index_replace
 from onetrip.catalog.services import today
 from onetrip.core import clock
 from onetrip.core.audit import audit_record
@@ -1098,6 +1099,9 @@ def _save(items: list[_ItemRow], *, publish: bool, user: Any, progress: Progress
                     ItemVersion.objects.filter(item_id=OuterRef("pk"), version=1).values("pk")[:1]
                 ),
             )
+        for obj in item_of.values():
+            obj.is_published = True
+        search_index_replace(items=[item_of[row.implementation_code] for row in items])
     audit_record(
         actor=user,
         action="catalog.items_import",

@@ -200,6 +200,22 @@ class Item(models.Model):
         return self.parent_id is not None
 
 
+class ItemSearchToken(models.Model):
+    """One search token of a published item: a suffix of its name (so a prefix lookup finds any substring),
+    of its name's pinyin and initials, or a word of its department and themes. Lookups are prefix ranges on
+    an index, so search cost follows the number of matches, not the size of the catalogue."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="search_tokens")
+    token = models.CharField(max_length=64, db_index=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "检索词"
+        constraints = [models.UniqueConstraint(fields=["item", "token"], name="item_search_token_unique")]
+
+    def __str__(self) -> str:
+        return self.token
+
+
 class VersionStatus(models.TextChoices):
     DRAFT = "draft", "草稿"
     REVIEW = "review", "待审核"

@@ -1,9 +1,11 @@
 """Catalogue search: Chinese words, full pinyin and pinyin initials (退休 / tuixiu / tx), with filters.
 
-One query on the denormalised `Item` columns. Every whitespace-separated query term must occur in
-`Item.search_text` (lower-cased tokens: the name, its words, their full pinyin and initials — see
-onetrip.core.searchtext). On PostgreSQL a trigram GIN index on `search_text` serves the LIKE '%term%' for
-terms of three or more characters (migration 0003); shorter terms and SQLite scan the published rows.
+One query on the denormalised `Item` columns. Every whitespace-separated query term must be a prefix of one
+of the item's search tokens (`ItemSearchToken`: every suffix of the name, of its pinyin and of its initials,
+and the words of its department and themes — see onetrip.core.searchtext.search_tokens), so a term found
+anywhere in the name matches. Each term is an index range scan on the token column (LIKE 'term%' with the
+varchar_pattern_ops index Django adds on PostgreSQL; a binary range on SQLite), so the cost follows the
+number of matches, not the size of the catalogue.
 
 Ranking: exact name match (0), name starts with the query (1), name contains it (2), other matches (3);
 then name, then id. Pagination is keyset on that same (rank, name, id) triple, carried in an opaque cursor,
@@ -16,14 +18,16 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Concat, Replace
 
-from onetrip.catalog.models import Item, Theme
+from onetrip.catalog.models import Item, ItemSearchToken, Theme
 from onetrip.core.errors import DomainError, ErrorDetail
-from onetrip.core.searchtext import normalise_query
+from onetrip.core.searchtext import MAX_TOKEN_LENGTH, normalise_query, search_tokens
 
 MAX_LIMIT = 100
 MAX_QUERY_LENGTH = 100
@@ -125,8 +129,7 @@ def _filtered(
 ) -> QuerySet[Item]:
     qs = Item.objects.filter(is_published=True).select_related("department")
     for term in terms:
-        # search_text is stored lower-case, so a case-sensitive LIKE is exact and index-friendly on PG.
-        qs = qs.filter(search_text__contains=term)
+        qs = qs.filter(id__in=_token_matches(term))
     if department_id is not None:
         qs = qs.filter(department_id=department_id)
     if level is not None:
@@ -143,6 +146,32 @@ def _filtered(
             _themes=Concat(Value(" "), Replace("theme_codes", Value(","), Value(" ")), Value(" "))
         ).filter(_themes__contains=f" {theme} ")
     return qs
+
+
+def _token_matches(term: str) -> QuerySet[ItemSearchToken]:
+    """Item ids with a token starting with `term` (tokens are lower-case, at most MAX_TOKEN_LENGTH long)."""
+    term = term[:MAX_TOKEN_LENGTH]
+    tokens = ItemSearchToken.objects.all()
+    if connection.vendor == "postgresql":
+        tokens = tokens.filter(token__startswith=term)
+    else:
+        # SQLite compares BINARY (UTF-8 bytes): every string starting with `term` sorts inside this range.
+        tokens = tokens.filter(token__gte=term, token__lt=term + "\U0010ffff")
+    return tokens.values("item_id")
+
+
+def search_index_replace(*, items: Iterable[Item]) -> None:
+    """Rebuild the search tokens of these items from their denormalised fields: published items get tokens,
+    others none. Call inside the transaction that changed the items."""
+    items = list(items)
+    ItemSearchToken.objects.filter(item_id__in=[i.pk for i in items]).delete()
+    rows = [
+        ItemSearchToken(item_id=item.pk, token=token)
+        for item in items
+        if item.is_published
+        for token in sorted(search_tokens(item.name, item.search_text))
+    ]
+    ItemSearchToken.objects.bulk_create(rows, batch_size=5000)
 
 
 def search_items(

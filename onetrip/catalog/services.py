@@ -38,6 +38,7 @@ from onetrip.catalog.models import (
     Theme,
     VersionStatus,
 )
+from onetrip.catalog.search import search_index_replace
 from onetrip.core import clock
 from onetrip.core.audit import audit_record
 from onetrip.core.errors import Conflict, DomainError, ErrorDetail, not_found
@@ -190,6 +191,7 @@ def item_sync_search_fields(*, item: Item, version: ItemVersion | None = None) -
             "search_text",
         ]
     )
+    search_index_replace(items=[item])
     return item
 
 

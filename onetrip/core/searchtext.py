@@ -52,3 +52,29 @@ def search_text(*parts: str) -> str:
 
 def normalise_query(query: str) -> str:
     return " ".join(query.strip().lower().split())
+
+
+MAX_TOKEN_LENGTH = 64
+
+
+def search_tokens(name: str, text: str) -> set[str]:
+    """Index tokens for a name and its search text (from search_text()).
+
+    Prefix lookups on these find: any substring of the name (every suffix is a token), any run of its pinyin
+    syllables (suffixes of the full pinyin at syllable boundaries) and of its initials, and any token of the
+    search text (words of the department and themes, their pinyin and initials).
+    """
+    tokens: set[str] = set()
+    name = name.strip().lower()
+    syllables = [s for s in lazy_pinyin(name, errors="ignore") if s.isascii() and s.isalnum()]
+    initials = "".join(s[0] for s in syllables)
+    for i in range(len(name)):
+        if not name[i].isspace():
+            tokens.add(name[i:][:MAX_TOKEN_LENGTH])
+    for i in range(len(syllables)):
+        tokens.add("".join(syllables[i:])[:MAX_TOKEN_LENGTH])
+    for i in range(len(initials)):
+        tokens.add(initials[i:][:MAX_TOKEN_LENGTH])
+    tokens.update(t[:MAX_TOKEN_LENGTH] for t in text.split())
+    tokens.discard("")
+    return tokens

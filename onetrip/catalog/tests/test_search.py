@@ -8,7 +8,7 @@ import json
 import pytest
 
 from onetrip.catalog.models import Item, ItemType
-from onetrip.catalog.search import decode_cursor, encode_cursor, search_items
+from onetrip.catalog.search import decode_cursor, encode_cursor, search_index_replace, search_items
 from onetrip.catalog.tests import factories as f
 from onetrip.core.errors import DomainError
 from onetrip.core.searchtext import search_text
@@ -20,7 +20,7 @@ def published(name: str, *, department=None, level: int = 4, published: bool = T
     """An item row as search sees it: the denormalised columns the publish service fills."""
     department = department or f.make_department()
     basic = f.make_basic_code()
-    return Item.objects.create(
+    item = Item.objects.create(
         basic_code=basic,
         implementation_code=f"{department.uscc}{level}{basic}",
         department=department,
@@ -31,6 +31,8 @@ def published(name: str, *, department=None, level: int = 4, published: bool = T
         is_published=published,
         **fields,
     )
+    search_index_replace(items=[item])
+    return item
 
 
 def names(page) -> list[str]:

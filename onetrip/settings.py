@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "onetrip.orgs",
     "onetrip.workdays",
     "onetrip.catalog",
+    "onetrip.bundles",
     "onetrip.portal",
 ]
 

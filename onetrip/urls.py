@@ -11,6 +11,7 @@ admin.site.index_title = "系统与事项管理"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("things/", include("onetrip.bundles.urls")),
     path("", include("onetrip.portal.urls")),
 ]
 if settings.OIDC_ENABLED:

@@ -200,13 +200,26 @@ class Item(models.Model):
         return self.parent_id is not None
 
 
-class ItemSearchToken(models.Model):
-    """One search token of a published item: a suffix of its name (so a prefix lookup finds any substring),
-    of its name's pinyin and initials, or a word of its department and themes. Lookups are prefix ranges on
-    an index, so search cost follows the number of matches, not the size of the catalogue."""
+class TokenKind(models.IntegerChoices):
+    """How a search token relates to the item's Chinese name; a match's rank is the smallest kind it hits."""
 
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="search_tokens")
-    token = models.CharField(max_length=64, db_index=True)
+    NAME = 1, "事项名称"
+    NAME_PART = 2, "名称片段"
+    OTHER = 3, "拼音、部门、主题"
+
+
+class ItemSearchToken(models.Model):
+    """One search token of a published item: every suffix of its name (so a prefix lookup finds any
+    substring), of its name's pinyin and initials, and the words of its department and themes.
+
+    It is a covering index: a lookup reads (token, kind, name, item) from the index alone, ranks and orders
+    the matches there, and fetches only one page of items. The index itself is created per database in
+    migration 0005 (varchar_pattern_ops on PostgreSQL for LIKE 'term%'; a plain B-tree on SQLite)."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="search_tokens", db_index=False)
+    token = models.CharField(max_length=64)
+    kind = models.PositiveSmallIntegerField(choices=TokenKind.choices)
+    name = models.CharField(max_length=200)
 
     class Meta:
         verbose_name = verbose_name_plural = "检索词"

@@ -3,9 +3,11 @@
 One query on the denormalised `Item` columns. Every whitespace-separated query term must be a prefix of one
 of the item's search tokens (`ItemSearchToken`: every suffix of the name, of its pinyin and of its initials,
 and the words of its department and themes — see onetrip.core.searchtext.search_tokens), so a term found
-anywhere in the name matches. Each term is an index range scan on the token column (LIKE 'term%' with the
-varchar_pattern_ops index Django adds on PostgreSQL; a binary range on SQLite), so the cost follows the
-number of matches, not the size of the catalogue.
+anywhere in the name matches. The token table is a covering index (token, kind, name, item): matches are
+found by an index range scan (LIKE 'term%' on PostgreSQL's varchar_pattern_ops index, a binary range on
+SQLite), ranked and ordered from the index alone, and only one page of items is then fetched, so the cost
+follows the number of matches, not the size of the catalogue. Without a query, browsing reads `Item` in
+name order.
 
 Ranking: exact name match (0), name starts with the query (1), name contains it (2), other matches (3);
 then name, then id. Pagination is keyset on that same (rank, name, id) triple, carried in an opaque cursor,
@@ -22,8 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
-from django.db.models.functions import Concat, Replace
+from django.db.models import Case, IntegerField, Min, Q, QuerySet, Value, When
 
 from onetrip.catalog.models import Item, ItemSearchToken, Theme
 from onetrip.core.errors import DomainError, ErrorDetail
@@ -117,39 +118,43 @@ def _validate(
     return errors
 
 
-def _filtered(
+def _filter_q(
+    prefix: str,
     *,
-    terms: list[str],
     department_id: int | None,
     level: int | None,
     theme: str | None,
     service_object: str | None,
     zero_trip: bool | None,
     online: bool | None,
-) -> QuerySet[Item]:
-    qs = Item.objects.filter(is_published=True).select_related("department")
-    for term in terms:
-        qs = qs.filter(id__in=_token_matches(term))
+) -> Q:
+    """The filters as a Q on Item columns, reached through `prefix` ("" from Item, "item__" from a token)."""
+    conditions: dict[str, object] = {}
     if department_id is not None:
-        qs = qs.filter(department_id=department_id)
+        conditions["department_id"] = department_id
     if level is not None:
-        qs = qs.filter(level=level)
+        conditions["level"] = level
     if service_object is not None:
-        qs = qs.filter(**{SERVICE_OBJECT_FIELDS[service_object]: True})
+        conditions[SERVICE_OBJECT_FIELDS[service_object]] = True
     if zero_trip is not None:
-        qs = qs.filter(zero_trip=zero_trip)
+        conditions["zero_trip"] = zero_trip
     if online is not None:
-        qs = qs.filter(online=online)
+        conditions["online"] = online
+    q = Q(**{prefix + key: value for key, value in conditions.items()})
     if theme is not None:
-        # Whole-code match: " a b c " contains " b ", never a code that merely starts or ends with "b".
-        qs = qs.annotate(
-            _themes=Concat(Value(" "), Replace("theme_codes", Value(","), Value(" ")), Value(" "))
-        ).filter(_themes__contains=f" {theme} ")
-    return qs
+        # theme_codes is "a,b,c": match a whole code, never one that merely starts or ends with `theme`.
+        field = prefix + "theme_codes"
+        q &= (
+            Q(**{field: theme})
+            | Q(**{field + "__startswith": theme + ","})
+            | Q(**{field + "__endswith": "," + theme})
+            | Q(**{field + "__contains": "," + theme + ","})
+        )
+    return q
 
 
 def _token_matches(term: str) -> QuerySet[ItemSearchToken]:
-    """Item ids with a token starting with `term` (tokens are lower-case, at most MAX_TOKEN_LENGTH long)."""
+    """Token rows starting with `term` (tokens are lower-case, at most MAX_TOKEN_LENGTH long)."""
     term = term[:MAX_TOKEN_LENGTH]
     tokens = ItemSearchToken.objects.all()
     if connection.vendor == "postgresql":
@@ -157,7 +162,7 @@ def _token_matches(term: str) -> QuerySet[ItemSearchToken]:
     else:
         # SQLite compares BINARY (UTF-8 bytes): every string starting with `term` sorts inside this range.
         tokens = tokens.filter(token__gte=term, token__lt=term + "\U0010ffff")
-    return tokens.values("item_id")
+    return tokens
 
 
 def search_index_replace(*, items: Iterable[Item]) -> None:
@@ -166,12 +171,48 @@ def search_index_replace(*, items: Iterable[Item]) -> None:
     items = list(items)
     ItemSearchToken.objects.filter(item_id__in=[i.pk for i in items]).delete()
     rows = [
-        ItemSearchToken(item_id=item.pk, token=token)
+        ItemSearchToken(item_id=item.pk, token=token, kind=kind, name=item.name)
         for item in items
         if item.is_published
-        for token in sorted(search_tokens(item.name, item.search_text))
+        for token, kind in sorted(search_tokens(item.name, item.search_text).items())
     ]
     ItemSearchToken.objects.bulk_create(rows, batch_size=5000)
+
+
+def _ranked_matches(
+    query: str,
+    filters: dict[str, object],
+    cursor: tuple[int, str, int] | None,
+    limit: int,
+    with_total: bool,
+) -> tuple[list[tuple[int, str, int]], int | None]:
+    """(rank, name, item id) of one page of matches, best first, read from the token index alone."""
+    terms = query.split()
+    matches = _token_matches(terms[0])
+    for term in terms[1:]:
+        matches = matches.filter(item_id__in=_token_matches(term).values("item_id"))
+    if any(value is not None for value in filters.values()):
+        # A join on the item's primary key per match: cheaper than scanning every item for the filter.
+        matches = matches.filter(_filter_q("item__", **filters))  # type: ignore[arg-type]
+    rank = Case(
+        When(name__iexact=query, then=Value(RANK_EXACT)),
+        When(name__istartswith=query, then=Value(RANK_PREFIX)),
+        When(name__icontains=query, then=Value(RANK_CONTAINS)),
+        default=Value(RANK_OTHER),
+        output_field=IntegerField(),
+    )
+    # Every token row of an item carries the same name, so MIN(rank) is just the item's rank.
+    grouped = matches.values("item_id", "name").annotate(rank=Min(rank))
+    total = grouped.count() if with_total and cursor is None else None
+    if cursor is not None:
+        c_rank, c_name, c_id = cursor
+        grouped = grouped.filter(
+            Q(rank__gt=c_rank)
+            | Q(rank=c_rank, name__gt=c_name)
+            | Q(rank=c_rank, name=c_name, item_id__gt=c_id)
+        )
+    page = grouped.order_by("rank", "name", "item_id")[: limit + 1]
+    return [(row["rank"], row["name"], row["item_id"]) for row in page], total
 
 
 def search_items(
@@ -199,36 +240,31 @@ def search_items(
     if errors:
         raise DomainError(*errors)
 
-    qs = _filtered(
-        terms=query.split(),
-        department_id=department_id,
-        level=level,
-        theme=theme,
-        service_object=service_object,
-        zero_trip=zero_trip,
-        online=online,
-    )
-    total = qs.count() if with_total and cursor is None else None
+    filters = {
+        "department_id": department_id,
+        "level": level,
+        "theme": theme,
+        "service_object": service_object,
+        "zero_trip": zero_trip,
+        "online": online,
+    }
     if query:
-        rank = Case(
-            When(name__iexact=query, then=Value(RANK_EXACT)),
-            When(name__istartswith=query, then=Value(RANK_PREFIX)),
-            When(name__icontains=query, then=Value(RANK_CONTAINS)),
-            default=Value(RANK_OTHER),
-            output_field=IntegerField(),
-        )
+        rows, total = _ranked_matches(query, filters, cursor, limit, with_total)
+        by_id = Item.objects.select_related("department").in_bulk([item_id for _, _, item_id in rows])
+        ranked = [(rank, by_id[item_id]) for rank, _, item_id in rows if item_id in by_id]
     else:
-        rank = Value(RANK_EXACT, output_field=IntegerField())
-    qs = qs.annotate(rank=rank)
-    if cursor is not None:
-        c_rank, c_name, c_id = cursor
-        qs = qs.filter(
-            Q(rank__gt=c_rank) | Q(rank=c_rank, name__gt=c_name) | Q(rank=c_rank, name=c_name, id__gt=c_id)
-        )
-    rows = list(qs.order_by("rank", "name", "id")[: limit + 1])
-    items, more = rows[:limit], len(rows) > limit
+        rows_qs = Item.objects.filter(_filter_q("", **filters), is_published=True)  # type: ignore[arg-type]
+        total = rows_qs.count() if with_total and cursor is None else None
+        if cursor is not None:
+            _, c_name, c_id = cursor
+            rows_qs = rows_qs.filter(Q(name__gt=c_name) | Q(name=c_name, id__gt=c_id))
+        page = rows_qs.select_related("department").order_by("name", "id")[: limit + 1]
+        ranked = [(RANK_EXACT, item) for item in page]
+    more = len(ranked) > limit
+    ranked = ranked[:limit]
+    items = [item for _, item in ranked]
     next_cursor = None
     if more:
-        last = items[-1]
-        next_cursor = encode_cursor(last.rank, last.name, last.id)  # type: ignore[attr-defined]
+        last_rank, last = ranked[-1]
+        next_cursor = encode_cursor(last_rank, last.name, last.id)
     return SearchPage(items=items, next_cursor=next_cursor, total=total)

@@ -57,24 +57,34 @@ def normalise_query(query: str) -> str:
 MAX_TOKEN_LENGTH = 64
 
 
-def search_tokens(name: str, text: str) -> set[str]:
-    """Index tokens for a name and its search text (from search_text()).
+TOKEN_NAME, TOKEN_NAME_PART, TOKEN_OTHER = 1, 2, 3
 
-    Prefix lookups on these find: any substring of the name (every suffix is a token), any run of its pinyin
-    syllables (suffixes of the full pinyin at syllable boundaries) and of its initials, and any token of the
-    search text (words of the department and themes, their pinyin and initials).
+
+def search_tokens(name: str, text: str) -> dict[str, int]:
+    """Index tokens for a name and its search text (from search_text()), each with its kind: 1 the whole
+    name, 2 another suffix of the name, 3 anything else (pinyin, initials, department and theme words).
+
+    Prefix lookups on these find: any substring of the name (every suffix is a token), its pinyin and
+    initials from any word on, and any token of the search text (which holds each word's pinyin and
+    initials). A token in several kinds keeps the smallest.
     """
-    tokens: set[str] = set()
+    tokens: dict[str, int] = {}
+
+    def add(token: str, kind: int) -> None:
+        token = token[:MAX_TOKEN_LENGTH]
+        if token and kind < tokens.get(token, 99):
+            tokens[token] = kind
+
     name = name.strip().lower()
-    syllables = [s for s in lazy_pinyin(name, errors="ignore") if s.isascii() and s.isalnum()]
-    initials = "".join(s[0] for s in syllables)
-    for i in range(len(name)):
-        if not name[i].isspace():
-            tokens.add(name[i:][:MAX_TOKEN_LENGTH])
-    for i in range(len(syllables)):
-        tokens.add("".join(syllables[i:])[:MAX_TOKEN_LENGTH])
-    for i in range(len(initials)):
-        tokens.add(initials[i:][:MAX_TOKEN_LENGTH])
-    tokens.update(t[:MAX_TOKEN_LENGTH] for t in text.split())
-    tokens.discard("")
+    add(name, TOKEN_NAME)
+    for i in range(1, len(name)):
+        if name[i].isalnum():  # not from a space or bracket: nobody starts a search with "（"
+            add(name[i:], TOKEN_NAME_PART)
+    # Pinyin and initials from each word start on, so "tuixiushenpi" and "txsp" find 企业职工退休审批.
+    words = [_pinyin(w) for w in jieba.cut(name) if w.strip()]
+    for i in range(len(words)):
+        add("".join(full for full, _ in words[i:]), TOKEN_OTHER)
+        add("".join(initials for _, initials in words[i:]), TOKEN_OTHER)
+    for token in text.split():
+        add(token, TOKEN_OTHER)
     return tokens

@@ -15,6 +15,8 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from onetrip.bundles import services as bundle_services
+from onetrip.bundles.models import Bundle
 from onetrip.catalog import services as catalog_services
 from onetrip.catalog.codes import implementation_code
 from onetrip.catalog.models import (
@@ -32,6 +34,7 @@ from onetrip.catalog.models import (
     StepKind,
     Theme,
 )
+from onetrip.demo.bundles import BUNDLES, BundleSpec
 from onetrip.demo.dictionary import DATA_ELEMENTS, LAWS, THEMES
 from onetrip.demo.items import ITEMS
 from onetrip.demo.organisations import DEPARTMENTS, HALL, REGIONS, WINDOWS
@@ -71,6 +74,7 @@ def load_demo() -> DemoSummary:
     references = _laws(summary)
     users = _users(summary, regions, departments, windows)
     _items(summary, departments, elements, references, users["shixiang"])
+    _bundles(summary, departments, users["shixiang"])
     return summary
 
 
@@ -486,3 +490,67 @@ def _create_parts(
         ProcessTransition(version=version, order=i, source=steps[a], target=steps[b])
         for i, (a, b) in enumerate(spec.process.edges, 1)
     )
+
+
+# ----------------------------------------------------------------------------------------------- bundles
+
+
+def _bundles(summary: DemoSummary, departments: dict[str, Department], author: User) -> None:
+    """Each one-thing through the bundle services (create → members → process → publish, which validates
+    and stores the merged form, materials, limit and figures); bundles already there are left alone."""
+    existing = set(Bundle.objects.filter(code__in=[b.code for b in BUNDLES]).values_list("code", flat=True))
+    by_basic = {s.basic_code: s for s in ITEMS}
+    wanted = {m.item for b in BUNDLES if b.code not in existing for m in b.members}
+    codes = {
+        basic: implementation_code(
+            department_uscc=departments[by_basic[basic].dept].uscc,
+            level=departments[by_basic[basic].dept].level,
+            basic_code=basic,
+        )
+        for basic in wanted
+    }
+    items = {i.implementation_code: i for i in Item.objects.filter(implementation_code__in=codes.values())}
+    created = 0
+    for spec in BUNDLES:
+        if spec.code in existing:
+            continue
+        _create_bundle(spec, departments, {b: items[c] for b, c in codes.items()}, author)
+        created += 1
+    summary.counts.append(Count("一件事（已发布）", len(BUNDLES), created))
+
+
+def _create_bundle(
+    spec: BundleSpec, departments: dict[str, Department], items: dict[str, Item], author: User
+) -> None:
+    bundle = bundle_services.bundle_create(
+        code=spec.code,
+        name=spec.name,
+        kind=spec.kind,
+        lead_department=departments[spec.lead],
+        description=spec.description,
+        themes=spec.themes,
+        service_objects=spec.objects,
+        user=author,
+    )
+    version = bundle.versions.get(version=1)
+    stated = spec.stated
+    figures: dict[str, Any] = {"stated_note": stated.note, "stated_limit_unit": stated.limit_unit}
+    for measure in ("trips", "materials", "fields", "steps", "limit"):
+        before, after = getattr(stated, measure)
+        figures[f"stated_{measure}_before"] = before
+        figures[f"stated_{measure}_after"] = after
+    bundle_services.bundle_version_update(version=version, data=figures, user=author)
+    for order, member in enumerate(spec.members, 1):
+        bundle_services.bundle_member_add(
+            version=version,
+            item=items[member.item],
+            code=member.code,
+            situation_code=member.situation,
+            optional=member.optional,
+            depends_on=member.depends_on,
+            order=order,
+            user=author,
+        )
+    if spec.edges:
+        bundle_services.bundle_process_set(version=version, edges=spec.edges, user=author)
+    bundle_services.bundle_version_publish(version=version, user=author)

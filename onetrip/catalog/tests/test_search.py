@@ -84,12 +84,16 @@ def test_filters_narrow_the_results():
     assert search_items(theme="retire-x").items == [b]
 
 
-def test_theme_codes_separated_by_spaces_or_commas_match_whole_codes():
+def test_a_theme_filter_matches_whole_codes_only():
     f.make_theme(code="jy")
-    a = published("甲事项", theme_codes="sx jy")
+    a = published("甲事项", theme_codes="sx,jy")
     b = published("乙事项", theme_codes="jy,sx")
-    published("丙事项", theme_codes="jyx")
-    assert {i.pk for i in search_items(theme="jy").items} == {a.pk, b.pk}
+    c = published("丙事项", theme_codes="ab,jy,sx")
+    d = published("丁事项", theme_codes="jy")
+    published("戊事项", theme_codes="jyx,xjy,ajy-b")
+    expected = {a.pk, b.pk, c.pk, d.pk}
+    assert {i.pk for i in search_items(theme="jy").items} == expected
+    assert {i.pk for i in search_items(query="事项", theme="jy").items} == expected
 
 
 def test_pages_cover_every_match_exactly_once_in_rank_order():

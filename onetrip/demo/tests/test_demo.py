@@ -232,3 +232,26 @@ def test_quiet_command_prints_one_line(demo: DemoSummary) -> None:
     out = StringIO()
     call_command("demo", "--quiet", stdout=out)
     assert out.getvalue().strip().count("\n") == 0
+
+
+def test_every_demo_bundle_is_published_with_its_real_members(demo: DemoSummary) -> None:
+    from onetrip.bundles.models import Bundle, BundleMember
+    from onetrip.demo.bundles import BUNDLES
+
+    bundles = {b.code: b for b in Bundle.objects.filter(code__in=[s.code for s in BUNDLES])}
+    assert len(bundles) == len(BUNDLES) and all(b.is_published for b in bundles.values())
+    for spec in BUNDLES:
+        version = bundles[spec.code].current_version
+        members = BundleMember.objects.filter(version=version).select_related("item_version")
+        assert members.count() == len(spec.members), spec.code
+        assert all(m.item_version is not None and m.item_version.status == "published" for m in members)
+        assert version.computed["figures"]["computed"], spec.code
+    retirement = bundles["enterprise-retirement"].current_version
+    depts = set(
+        BundleMember.objects.filter(version=retirement).values_list("item__department__code", flat=True)
+    )
+    assert depts == {"ld-rsj", "ld-ybj", "ls-gjj"}
+    assert (retirement.stated_materials_before, retirement.stated_materials_after) == (43, 13)
+    recruitment = bundles["public-recruitment"].current_version
+    optional = BundleMember.objects.filter(version=recruitment, optional=True)
+    assert set(optional.values_list("item__name", flat=True)) == {"社会保障卡启用", "户口登记（户口迁移）"}

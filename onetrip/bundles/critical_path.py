@@ -12,7 +12,8 @@ the sum of all members' limits (everything one after another, as before the refo
 
 Steps. Before = the sum of the members' task steps. After = one shared acceptance (一窗受理) + the
 departments' own steps, where a department's steps for several members are done once per distinct step
-name (the department reviews its items together) + one unified delivery (统一出件). Acceptance steps are
+name (the department reviews its items together) + one unified delivery (统一出件); the shared acceptance and
+delivery count only when some member has such a step. Acceptance steps are
 those with code `accept` or a name containing 受理; delivery steps have code `finish`/`deliver`/`issue` or a
 name containing 办结, 出件, 送达 or 发证.
 """
@@ -189,6 +190,7 @@ class StepCounts:
 
 def step_counts(members: Sequence[MemberSpec]) -> StepCounts:
     before = 0
+    has_accept = has_delivery = False
     per_department: dict[int | None, set[str]] = {}
     for member in members:
         for step in member.steps:
@@ -196,9 +198,14 @@ def step_counts(members: Sequence[MemberSpec]) -> StepCounts:
                 continue
             before += 1
             if _is_accept(step) or _is_delivery(step):
+                has_accept |= _is_accept(step)
+                has_delivery |= _is_delivery(step) and not _is_accept(step)
                 continue
             dept = step.department_id if step.department_id is not None else member.department_id
             per_department.setdefault(dept, set()).add(step.name.strip())
     if before == 0:
         return StepCounts(0, 0)
-    return StepCounts(before, 2 + sum(len(names) for names in per_department.values()))
+    # Only steps the members actually have are merged: a bundle started inside a department (工资统发) has no
+    # window acceptance to share, so none is added.
+    shared = int(has_accept) + int(has_delivery)
+    return StepCounts(before, shared + sum(len(names) for names in per_department.values()))

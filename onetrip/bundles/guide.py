@@ -21,6 +21,7 @@ from onetrip.bundles.figures import MEASURE_LABELS
 from onetrip.bundles.merge import MergedForm, MergedMaterials, merge_form, merge_materials
 from onetrip.bundles.models import BundleVersion
 from onetrip.bundles.selectors import published_version, snapshot_members
+from onetrip.bundles.snapshot import merged_form_name
 from onetrip.bundles.spec import MemberSpec
 from onetrip.catalog.guide import EdgeSpec, FlowChart, StepSpec, flow_layout
 from onetrip.catalog.models import StepKind, Theme, ThemeAudience, VersionStatus
@@ -87,7 +88,7 @@ class BundleGuide:
             chosen=[m.code for m in self.members if m.optional and m.code in picked],
             taking=taking,
             form=merge_form(taking),
-            materials=merge_materials(taking, merged_form_name=f"{self.version.name}联办申请表"),
+            materials=merge_materials(taking, merged_form_name=merged_form_name(self.version.name)),
             limit=combined_limit(self.members, self.edges, chosen=picked),
         )
 

@@ -23,6 +23,11 @@ from onetrip.core.errors import ErrorDetail
 SNAPSHOT_SCHEMA = 1
 
 
+def merged_form_name(bundle_name: str) -> str:
+    """“企业职工退休”一件事 → “企业职工退休”一件事联办申请表; a plain name gets the 一件事 suffix."""
+    return f"{bundle_name}联办申请表" if "一件事" in bundle_name else f"{bundle_name}一件事联办申请表"
+
+
 def compute(
     *,
     name: str,
@@ -32,7 +37,7 @@ def compute(
 ) -> tuple[dict[str, Any], list[ErrorDetail]]:
     edge_list = [(a, b) for a, b in edges]
     form = merge_form(members)
-    materials = merge_materials(members, merged_form_name=f"“{name}”一件事联办申请表")
+    materials = merge_materials(members, merged_form_name=merged_form_name(name))
     limit = combined_limit(members, edge_list)
     limit_mandatory = combined_limit(members, edge_list, chosen=())
     steps = step_counts(members)

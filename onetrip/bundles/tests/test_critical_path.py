@@ -86,3 +86,14 @@ def test_step_counts_share_acceptance_and_delivery():
     assert counts.before == 9
     assert counts.after == 5
     assert step_counts([]).as_dict() == {"before": 0, "after": 0}
+
+
+def test_a_bundle_started_inside_a_department_gets_no_window_steps_it_never_had():
+    def steps(*names):
+        return [StepSpec(code, name, "task", 1) for code, name in names]
+
+    a = m("a", 1, steps=steps(("apply", "单位申报"), ("review", "审核")))
+    b = m("b", 1, steps=steps(("apply", "单位申报"), ("pay", "发放")))
+    counts = step_counts([a, b])
+    assert counts.before == 4
+    assert counts.after == 3  # 单位申报 done once, 审核, 发放: no acceptance or delivery added

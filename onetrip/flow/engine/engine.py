@@ -913,8 +913,8 @@ class Engine:
         signers: Sequence[str],
         expected_version: int | None = None,
     ) -> Outcome:
-        """减签: drop signers who have not decided yet; when the remaining signatures are all in, the step
-        completes."""
+        """减签: drop signers who have not decided yet (not the actor: their own signature is still due, so the
+        step completes with it)."""
         tx = self._tx(inst, now, actor, expected_version)
         t = self._act(inst, task, actor)
         if not t.group:

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "onetrip.workdays",
     "onetrip.catalog",
     "onetrip.bundles",
+    "onetrip.intake",
     "onetrip.portal",
 ]
 

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # serves the API docs page (Swagger UI) from its own static files, not a CDN
     "django_tasks",
     "django_tasks_db",
     "onetrip.core",
@@ -40,6 +41,8 @@ INSTALLED_APPS = [
     "onetrip.catalog",
     "onetrip.bundles",
     "onetrip.intake",
+    "onetrip.sharing",
+    "onetrip.flow",
     "onetrip.portal",
 ]
 
@@ -139,6 +142,8 @@ STORAGES = {
 WHITENOISE_MANIFEST_STRICT = False
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
+# Largest accepted upload (applications' materials), in bytes; checked by intake.services.files.
+ONETRIP_UPLOAD_MAX_BYTES = int(os.environ.get("ONETRIP_UPLOAD_MAX_BYTES", 20 * 1024 * 1024))
 
 TASKS = {
     "default": {

@@ -41,8 +41,6 @@ INSTALLED_APPS = [
     "onetrip.catalog",
     "onetrip.bundles",
     "onetrip.intake",
-    "onetrip.sharing",
-    "onetrip.flow",
     "onetrip.portal",
 ]
 

@@ -52,12 +52,18 @@ def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 def _register_routers() -> None:
     from onetrip.bundles.api import router as bundles_router
     from onetrip.catalog.api import router as catalog_router
+    from onetrip.flow.api import router as flow_router
+    from onetrip.intake.api import router as intake_router
     from onetrip.orgs.api import router as orgs_router
+    from onetrip.sharing.api import router as sharing_router
     from onetrip.workdays.api import router as workdays_router
 
     api.add_router("/bundles", bundles_router)
     api.add_router("/catalog", catalog_router)
+    api.add_router("/flow", flow_router)
+    api.add_router("/intake", intake_router)
     api.add_router("/orgs", orgs_router)
+    api.add_router("/sharing", sharing_router)
     api.add_router("/workdays", workdays_router)
 
 

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "onetrip.catalog",
     "onetrip.bundles",
     "onetrip.intake",
+    "onetrip.sharing",
+    "onetrip.flow",
     "onetrip.portal",
 ]
 

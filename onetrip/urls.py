@@ -12,6 +12,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("things/", include("onetrip.bundles.urls")),
+    path("work/", include("onetrip.flow.urls")),
+    path(
+        "sharing/", include("onetrip.sharing.urls")
+    ),  # 谁查看了我的数据, 目录树  # department inbox (部门审批)
+    path("", include("onetrip.intake.urls")),  # apply/… (applicants) and window/… (clerks)
     path("", include("onetrip.portal.urls")),
 ]
 if settings.OIDC_ENABLED:

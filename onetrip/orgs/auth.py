@@ -32,14 +32,18 @@ from onetrip.orgs.permissions import roles_of
 API_SCOPES: dict[str, str] = {
     "catalog:read": "读取事项目录",
     "catalog:write": "维护事项目录",
+    "intake:read": "读取申请与办件",
+    "intake:write": "提交申请",
     "orgs:read": "读取组织机构",
     "orgs:write": "维护组织机构",
+    "window:write": "窗口受理与排队叫号",
     "workdays:read": "读取工作日历",
 }
 # Which roles give a signed-in user a write scope; read scopes are open to every signed-in user.
 SESSION_WRITE_SCOPE_ROLES: dict[str, frozenset[str]] = {
     "catalog:write": frozenset({Role.CATALOG_ADMIN, Role.SYSTEM_ADMIN}),
     "orgs:write": frozenset({Role.SYSTEM_ADMIN}),
+    "window:write": frozenset({Role.CLERK}),
 }
 KEY_HEADER = "X-API-Key"
 _PREFIX_ALPHABET = string.ascii_lowercase + string.digits

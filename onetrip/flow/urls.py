@@ -1,0 +1,12 @@
+from django.urls import path
+
+from onetrip.flow import views
+
+app_name = "flow"
+
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("batch/", views.batch_approve, name="batch_approve"),
+    path("tasks/<int:task_id>/", views.task_page, name="task"),
+    path("tasks/<int:task_id>/<slug:operation>/", views.task_operation, name="task_operation"),
+]

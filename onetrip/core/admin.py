@@ -10,7 +10,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_display = ("seq", "at", "actor_label", "action", "object_type", "object_id")
     list_filter = ("action", "object_type")
     search_fields = ("object_id", "action")
-    ordering = ("-seq",)
+    ordering = ("-id",)
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False

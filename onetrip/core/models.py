@@ -1,7 +1,9 @@
 """The append-only, tamper-evident audit log (全程留痕).
 
-Each event stores the SM3 hash of its content chained to the previous event's hash, so editing or deleting
-any row breaks verification from that row on. Writes go through onetrip.core.audit.audit_record.
+Writes go through onetrip.core.audit.audit_record: one INSERT in the transaction of the change it records,
+with no shared lock. Sealing (audit_seal) then gives events their place in one chain — a sequence number and
+the SM3 hash of the content chained to the previous event's hash — so editing or deleting any sealed row
+breaks verification from that row on. Sealing runs shortly after commits and before every verification.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ class AuditChainHead(models.Model):
 
 
 class AuditEvent(models.Model):
-    seq = models.BigIntegerField("序号", unique=True)
+    seq = models.BigIntegerField("序号", unique=True, null=True, blank=True, help_text="封存时分配")
     at = models.DateTimeField("时间")
     actor_id = models.BigIntegerField("操作人ID", null=True, blank=True)
     actor_label = models.CharField("操作人", max_length=150, blank=True)
@@ -36,16 +38,22 @@ class AuditEvent(models.Model):
     object_type = models.CharField("对象类型", max_length=64)
     object_id = models.CharField("对象ID", max_length=64)
     data = models.JSONField("内容", default=dict)
-    prev_hash = models.CharField("前序摘要", max_length=64)
-    hash = models.CharField("摘要(SM3)", max_length=64)
+    prev_hash = models.CharField("前序摘要", max_length=64, blank=True)
+    hash = models.CharField("摘要(SM3)", max_length=64, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "审计日志"
-        ordering = ["seq"]
-        indexes = [models.Index(fields=["object_type", "object_id", "seq"])]
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "id"]),
+            # The sealer's queue: only the few unsealed rows are in this index.
+            models.Index(
+                fields=["id"], condition=models.Q(seq__isnull=True), name="core_auditevent_unsealed"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+        return f"#{self.seq or '待封存'} {self.action} {self.object_type}:{self.object_id}"
 
     def save(self, *args: object, **kwargs: object) -> None:
         if not self._state.adding:

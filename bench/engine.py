@@ -21,10 +21,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser  # noqa: E402
-from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer  # noqa: E402
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
-from SpiffWorkflow.util.task import TaskState  # noqa: E402
+try:
+    from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
+    from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+    from SpiffWorkflow.util.task import TaskState
+except ImportError:
+    # The comparison needs the benchmark-only extra; say how to get it instead of a bare traceback.
+    sys.exit(
+        "bench/engine.py compares the engine with SpiffWorkflow, which is not installed.\n"
+        "Install the bench extra once, from the repository root:\n"
+        "    .venv/bin/pip install -e '.[bench]'\n"
+        "then run: .venv/bin/python bench/engine.py"
+    )
 
 from onetrip.flow.engine import (  # noqa: E402
     Actor,

@@ -1,13 +1,21 @@
 """Bundle reads. A published (or retired) version's merged form, materials, limit and figures are read from
 its `computed` snapshot — one row; a draft is previewed by computing the same snapshot from the members'
-current published item versions."""
+current published item versions.
+
+A published or retired version never changes (its members, their pinned item versions and its snapshot are
+frozen at publish), so reads of it that hot paths repeat — the decoded snapshot, and what callers derive from
+it — are kept per process in a small cache keyed by version id (`frozen_cached`). An entry is dropped whenever
+that BundleVersion row is saved or deleted through the ORM (publishing, retiring, or a test database reusing
+an id), so a cached read is always of the row as it was frozen."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.signals import post_delete, post_save
 
 from onetrip.bundles.models import Bundle, BundleMember, BundleProcessEdge, BundleStage, BundleVersion
 from onetrip.bundles.projection import DepartmentForm, project
@@ -34,6 +42,44 @@ from onetrip.core.errors import DomainError, ErrorDetail, not_found
 
 FROZEN_STATUSES = (VersionStatus.PUBLISHED, VersionStatus.RETIRED)
 PUBLIC_STATUSES = FROZEN_STATUSES
+
+# --------------------------------------------------------------------- cache of frozen version reads
+
+T = TypeVar("T")
+FROZEN_CACHE_VERSIONS = 256  # versions kept per process; a full cache starts again empty
+_frozen: dict[int, dict[str, Any]] = {}
+_frozen_lock = threading.Lock()
+
+
+def frozen_cached(version_id: int, name: str, load: Callable[[], T]) -> T:
+    """`load()` for a published or retired bundle version, computed once per process and kept under
+    (version_id, name). Only for reads of a frozen version (the caller checks the status); the value is
+    shared, so callers must treat it as read-only."""
+    entry = _frozen.get(version_id)
+    if entry is not None and name in entry:
+        return entry[name]  # type: ignore[no-any-return]
+    value = load()
+    with _frozen_lock:
+        if len(_frozen) >= FROZEN_CACHE_VERSIONS and version_id not in _frozen:
+            _frozen.clear()
+        _frozen.setdefault(version_id, {})[name] = value
+    return value
+
+
+def frozen_cache_clear(version_id: int | None = None) -> None:
+    with _frozen_lock:
+        if version_id is None:
+            _frozen.clear()
+        else:
+            _frozen.pop(version_id, None)
+
+
+def _drop_frozen(sender: Any, instance: BundleVersion, **kwargs: Any) -> None:
+    frozen_cache_clear(instance.pk)
+
+
+post_save.connect(_drop_frozen, sender=BundleVersion, dispatch_uid="bundles_frozen_cache_save")
+post_delete.connect(_drop_frozen, sender=BundleVersion, dispatch_uid="bundles_frozen_cache_delete")
 
 
 # ------------------------------------------------------------------------------------------- bundles
@@ -287,10 +333,19 @@ def preview(version: BundleVersion) -> tuple[dict[str, Any], list[ErrorDetail]]:
 
 
 def computed(version: BundleVersion) -> dict[str, Any]:
-    """The snapshot: stored for a published or retired version (one row), computed live for a draft."""
+    """The snapshot: stored for a published or retired version (one row), computed live for a draft.
+
+    A frozen version loaded with `computed` deferred (hot paths do, to skip decoding the snapshot on every
+    request) gets the per-process cached snapshot: shared, read-only."""
     if version.status in FROZEN_STATUSES:
-        return version.computed
+        if "computed" in version.__dict__:
+            return version.computed
+        return frozen_cached(version.pk, "computed", lambda: _stored_snapshot(version.pk))
     return preview(version)[0]
+
+
+def _stored_snapshot(version_id: int) -> dict[str, Any]:
+    return BundleVersion.objects.values_list("computed", flat=True).get(pk=version_id)  # type: ignore[no-any-return]
 
 
 def merged_form(version: BundleVersion) -> dict[str, Any]:

@@ -1,16 +1,16 @@
 """Recording, sealing and verifying the audit log.
 
 `audit_record` is one INSERT inside the transaction of the change it records — no shared lock, so audited
-writes from many processes never queue behind each other. `audit_seal` gives unsealed events, in insertion
-order, the next sequence numbers and their chained SM3 hashes; one sealer at a time holds the chain head
-(others skip). Sealing runs after a commit at most once a second per process (`SEAL_INTERVAL_S`), from
-`onetrip audit seal`, and before every `audit_verify`; an event is tamper-evident from its sealing on.
+writes from many processes never queue behind each other, and no request pays for sealing. `audit_seal`
+gives unsealed events, in insertion order, the next sequence numbers and their chained SM3 hashes; one
+sealer at a time holds the chain head (others skip). Sealing runs in the background worker every few
+seconds (onetrip.core.schedule), from `onetrip audit seal`, and before every `audit_verify`; an event is
+tamper-evident from its sealing on.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,9 +21,7 @@ from onetrip.core import clock
 from onetrip.core.masking import mask_text
 from onetrip.core.models import AuditChainHead, AuditEvent
 
-SEAL_INTERVAL_S = 1.0
 SEAL_BATCH = 5000
-_last_seal = 0.0
 
 
 def _digest(prev_hash: str, payload: dict[str, Any]) -> str:
@@ -59,15 +57,7 @@ def audit_record(
         object_id=str(object_id),
         data=clean,
     )
-    transaction.on_commit(_seal_soon)
     return event
-
-
-def _seal_soon() -> None:
-    global _last_seal
-    if time.monotonic() - _last_seal >= SEAL_INTERVAL_S:
-        _last_seal = time.monotonic()
-        audit_seal()
 
 
 def audit_seal(*, batch: int = SEAL_BATCH) -> int:

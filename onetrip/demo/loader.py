@@ -41,6 +41,7 @@ from onetrip.demo.organisations import DEPARTMENTS, HALL, REGIONS, WINDOWS
 from onetrip.demo.people import DEMO_PASSWORD, USERS, UserSpec
 from onetrip.demo.spec import Fld, ItemSpec, Ref
 from onetrip.orgs.models import Department, Region, RoleAssignment, ServiceHall, User, Window
+from onetrip.sharing.demo import sharing_demo_load
 
 CONSULTATION = "咨询电话：12345；浙江政务服务网、浙里办“在线咨询”"
 COMPLAINT = "12345政务服务热线；浙江政务服务网“好差评”；莲都区跑改办效能监督"
@@ -73,6 +74,8 @@ def load_demo() -> DemoSummary:
     elements = _elements(summary)
     references = _laws(summary)
     users = _users(summary, regions, departments, windows)
+    # Shared records, sources and e-licences of the demo people (needs the departments and data elements).
+    summary.counts += [Count(label, total, created) for label, total, created in sharing_demo_load().counts]
     _items(summary, departments, elements, references, users["shixiang"])
     _bundles(summary, departments, users["shixiang"])
     return summary

@@ -27,7 +27,7 @@ from onetrip.flow.models import (
     TaskRecord,
 )
 from onetrip.intake.models import ApplicationMaterial, Case
-from onetrip.orgs.models import Role, RoleAssignment, User
+from onetrip.orgs.models import Role, RoleAssignment, User, Window
 from onetrip.orgs.permissions import roles_of, scope_for
 from onetrip.workdays.core import SHANGHAI, CalendarError
 from onetrip.workdays.selectors import calendar_current
@@ -276,3 +276,30 @@ def case_results(case: Case) -> list[CaseResult]:
 
 def case_delivery(case: Case) -> Delivery | None:
     return Delivery.objects.filter(case=case).select_related("window", "window__hall").first()
+
+
+def department_staff(department_id: int, *, exclude: int | None = None) -> list[User]:
+    """Handlers and leaders of a department (a delegation goes to one of them), by name."""
+    qs = User.objects.filter(
+        is_active=True,
+        roles__department_id=department_id,
+        roles__role__in=(Role.HANDLER, Role.LEADER),
+    )
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude)
+    return list(qs.distinct().order_by("display_name", "pk"))
+
+
+def department_staff_member(department_id: int | None, user_id: int | None) -> User | None:
+    if department_id is None or user_id is None:
+        return None
+    return next((u for u in department_staff(department_id) if u.pk == user_id), None)
+
+
+def pickup_windows(case: Case) -> list[Window]:
+    """Windows of the case's region where results can be collected."""
+    return list(
+        Window.objects.filter(hall__region_id=case.region_id)
+        .select_related("hall")
+        .order_by("hall__name", "number")
+    )

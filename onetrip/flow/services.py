@@ -549,7 +549,11 @@ def _sync_case(
     case: Case, inst: Instance, events: Sequence[Event], user: User | None, now: dt.datetime
 ) -> None:
     status = _CASE_STATUS[inst.status]
-    held = inst.status is Status.HELD
+    # 容缺受理: the result stays held from acceptance until every committed material is supplied (and a
+    # simulated approval is formal), not only once the flow has ended in HELD; an ended case holds nothing.
+    held = inst.status is Status.HELD or (
+        inst.status not in TERMINAL and bool(inst.deficiencies or inst.simulated)
+    )
     fields: dict[str, Any] = {}
     if case.status != status:
         fields["status"] = status
@@ -1314,6 +1318,11 @@ def _case_items(case: Case) -> dict[int, ItemVersion]:
         for m in version_members(BundleVersion.objects.get(pk=case.bundle_version_id))
         if m.item_version is not None and (not m.optional or m.code in chosen)
     }
+
+
+def case_items(case: Case) -> list[Item]:
+    """The items that each take a result in this case (a bundle's chosen members), in a stable order."""
+    return sorted((iv.item for iv in _case_items(case).values()), key=lambda i: i.pk)
 
 
 def _departments_of(user: User) -> set[int]:

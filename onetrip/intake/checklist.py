@@ -18,16 +18,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import Prefetch
 
-from onetrip.bundles.merge import NO_SUBMIT_SOURCES
+from onetrip.bundles.merge import MERGED_FORM_KEY, NO_SUBMIT_SOURCES
 from onetrip.bundles.models import BundleMember
-from onetrip.bundles.selectors import computed, snapshot_question_keys
+from onetrip.bundles.selectors import (
+    FROZEN_STATUSES,
+    computed,
+    frozen_cached,
+    snapshot_question_keys,
+)
 from onetrip.catalog.models import Material, Situation
 from onetrip.intake.models import Application, ApplicationMaterial, MaterialState
+from onetrip.intake.services.prefill import SHARING_KEY, STAFF_ID_FIELD
+from onetrip.orgs.models import ApplicantKind
+from onetrip.sharing.selectors import materials_satisfied_by_licences
 
 NOT_ASKED_STATES = {"e_licence": MaterialState.E_LICENCE, "shared_data": MaterialState.SHARED}
 
@@ -137,52 +145,49 @@ def _item_requirements(version_id: int, answers: Mapping[str, Any]) -> list[Requ
     return out
 
 
-def _bundle_requirements(application: Application) -> list[Requirement]:
-    snapshot = computed(application.bundle_version)
-    chosen = set(application.chosen_members or ())
-    answers = application.answers or {}
-    taking_part = {
-        m["code"] for m in snapshot.get("members", ()) if not m.get("optional") or m["code"] in chosen
-    }
-    fixed = {m["code"]: m.get("situation_code") or "" for m in snapshot.get("members", ())}
+@dataclass(frozen=True, slots=True)
+class _BundleMaterial:
+    requirement: Requirement
+    conditions: tuple[tuple[str, frozenset[str]], ...]  # (member, situations it applies to; empty: all)
+
+
+@dataclass(frozen=True, slots=True)
+class _BundleShape:
+    """Everything a bundle version's checklist needs apart from the application's own answers and chosen
+    members. A published version never changes, so this is built once per version and process."""
+
+    mandatory: frozenset[str]  # member codes taking part whatever is chosen
+    pinned: Mapping[str, str]  # member code → its pinned situation code
+    # Each unpinned member: its merged question keys (member's own code, merged key) and its item version's
+    # situations (code, conditions).
+    unpinned: tuple[tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, Any], ...]], ...]
+    materials: tuple[_BundleMaterial, ...]
+
+
+def _bundle_shape(bundle_version: Any) -> _BundleShape:
+    snapshot = computed(bundle_version)
+    members = snapshot.get("members", ())
+    pinned = {m["code"]: m.get("situation_code") or "" for m in members}
     questions = snapshot_question_keys(snapshot)
-    # Each unpinned member's situations selected by the answers (merged question keys → member's codes).
     member_versions = dict(
-        BundleMember.objects.filter(version_id=application.bundle_version_id).values_list(
-            "code", "item_version_id"
-        )
+        BundleMember.objects.filter(version_id=bundle_version.pk).values_list("code", "item_version_id")
     )
-    by_version: dict[int, list[Situation]] = {}
+    by_version: dict[int, list[tuple[str, Any]]] = {}
     for s in Situation.objects.filter(version_id__in=[v for v in member_versions.values() if v]).only(
         "version_id", "code", "conditions"
     ):
-        by_version.setdefault(s.version_id, []).append(s)
-    selected: dict[str, set[str]] = {}
-    for code, version_id in member_versions.items():
-        if fixed.get(code):
-            selected[code] = {fixed[code]}
-            continue
-        own_answers = {
-            q: answers.get(key) for (member, q), key in questions.items() if member == code and key in answers
-        }
-        selected[code] = {
-            s.code
-            for s in by_version.get(version_id or 0, ())
-            if situation_selected(s.conditions, own_answers)
-        }
-    out = []
-    for m in snapshot.get("materials", {}).get("materials", ()):
-        applies = False
-        for member in m.get("members", ()):
-            if member not in taking_part:
-                continue
-            situations = m.get("conditions", {}).get(member, [])
-            if not situations or set(situations) & selected.get(member, set()):
-                applies = True
-                break
-        if not applies:
-            continue
-        out.append(
+        by_version.setdefault(s.version_id, []).append((s.code, s.conditions))
+    unpinned = tuple(
+        (
+            code,
+            tuple((q, key) for (member, q), key in questions.items() if member == code),
+            tuple(by_version.get(version_id or 0, ())),
+        )
+        for code, version_id in member_versions.items()
+        if not pinned.get(code)
+    )
+    materials = tuple(
+        _BundleMaterial(
             Requirement(
                 key=m["key"],
                 name=m["name"],
@@ -193,16 +198,94 @@ def _bundle_requirements(application: Application) -> list[Requirement]:
                 deficiency_allowed=bool(m.get("deficiency_allowed")) and m["necessity"] != "key",
                 paper_copies=int(m.get("paper_copies") or 0),
                 members=tuple(m.get("members", ())),
-            )
+            ),
+            tuple(
+                (member, frozenset(m.get("conditions", {}).get(member, [])))
+                for member in m.get("members", ())
+            ),
         )
+        for m in snapshot.get("materials", {}).get("materials", ())
+    )
+    return _BundleShape(
+        mandatory=frozenset(m["code"] for m in members if not m.get("optional")),
+        pinned={code: situation for code, situation in pinned.items() if situation},
+        unpinned=unpinned,
+        materials=materials,
+    )
+
+
+def _bundle_requirements(application: Application) -> list[Requirement]:
+    version = application.bundle_version
+    if version.status in FROZEN_STATUSES:
+        shape = frozen_cached(version.pk, "intake_checklist_shape", lambda: _bundle_shape(version))
+    else:
+        shape = _bundle_shape(version)
+    taking_part = shape.mandatory | set(application.chosen_members or ())
+    answers = application.answers or {}
+    # Each member's selected situations: pinned on the member, or selected by the answers (merged question
+    # keys → the member's own question codes).
+    selected: dict[str, set[str]] = {code: {situation} for code, situation in shape.pinned.items()}
+    for code, keys, situations in shape.unpinned:
+        own_answers = {q: answers.get(key) for q, key in keys if key in answers}
+        selected[code] = {s for s, conditions in situations if situation_selected(conditions, own_answers)}
+    out = []
+    for m in shape.materials:
+        for member, situations in m.conditions:
+            if member in taking_part and (not situations or situations & selected.get(member, set())):
+                out.append(m.requirement)
+                break
     return out
 
 
 def requirements_for(application: Application) -> list[Requirement]:
     """The materials the application needs now, in guide order."""
     if application.item_version_id is not None:
-        return _item_requirements(application.item_version_id, application.answers or {})
-    return _bundle_requirements(application)
+        return provided_by_sharing(
+            application, _item_requirements(application.item_version_id, application.answers or {})
+        )
+    return provided_by_sharing(application, _bundle_requirements(application))
+
+
+def provided_by_sharing(application: Application, requirements: list[Requirement]) -> list[Requirement]:
+    """三不提交: a material the applicant holds a valid e-licence for, or whose every data element the
+    prefill read from a shared source, is obtained by the platform, not asked — marked with its source."""
+    if not requirements:
+        return requirements
+    keys = {r.key for r in requirements}
+    if application.item_version_id is not None:
+        materials: list[dict[str, Any]] = [
+            {"key": m.code, "licence_type": m.licence_type, "data_elements": [e.code for e in m.rows]}
+            for m in Material.objects.filter(version_id=application.item_version_id, code__in=keys)
+            .only("code", "licence_type")
+            .prefetch_related(Prefetch("data_elements", to_attr="rows"))
+        ]
+    else:
+        snapshot = computed(application.bundle_version)
+        materials = [m for m in snapshot.get("materials", {}).get("materials", ()) if m["key"] in keys]
+    notes: dict[str, tuple[str, str]] = {}
+    holder: Any = ""
+    if any(m.get("licence_type") for m in materials):
+        holder = application.applicant
+        if holder.applicant_kind == ApplicantKind.OFFICE:  # acting for a staff member: their licences
+            holder = str((application.form_data or {}).get(STAFF_ID_FIELD) or "")
+    for key, licence in materials_satisfied_by_licences(holder=holder, materials=materials).items():
+        notes[key] = (
+            "e_licence",
+            f"由{licence.issuer.name}电子证照获取（{licence.licence_type.name}，编号 {licence.number}）",
+        )
+    read = ((application.prefilled or {}).get(SHARING_KEY) or {}).get("elements", {})
+    for m in materials:
+        elements = m.get("data_elements") or []
+        if m["key"] in notes or m["key"] == MERGED_FORM_KEY or not elements:
+            continue
+        if all(e in read for e in elements):
+            notes[m["key"]] = ("shared_data", f"由{'、'.join(sorted({read[e] for e in elements}))}共享获取")
+    if not notes:
+        return requirements
+    return [
+        replace(r, source=notes[r.key][0], source_note=notes[r.key][1][:255]) if r.key in notes else r
+        for r in requirements
+    ]
 
 
 def _initial_state(requirement: Requirement) -> str:
@@ -210,7 +293,7 @@ def _initial_state(requirement: Requirement) -> str:
 
 
 def _entries(
-    requirements: Iterable[Requirement], rows: Mapping[str, ApplicationMaterial]
+    requirements: Iterable[Requirement], rows: Mapping[str, ApplicationMaterial | _Row]
 ) -> list[ChecklistEntry]:
     out = []
     for r in requirements:
@@ -224,9 +307,25 @@ def _entries(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """The columns of an ApplicationMaterial row a checklist entry shows (read without building models)."""
+
+    state: str
+    file_id: int | None
+    file_name: str
+    source_note: str
+    updated_at: dt.datetime | None
+
+
 def checklist_for(*, application: Application) -> list[ChecklistEntry]:
     """The checklist as the applicant, the clerk and the pre-check see it (reads only)."""
-    rows = {row.key: row for row in application.materials.all()}
+    rows = {
+        key: _Row(*rest)
+        for key, *rest in ApplicationMaterial.objects.filter(application_id=application.pk).values_list(
+            "key", "state", "file_id", "file_name", "source_note", "updated_at"
+        )
+    }
     return _entries(requirements_for(application), rows)
 
 

@@ -22,7 +22,7 @@ from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from onetrip.bundles.merge import option_values
-from onetrip.bundles.selectors import computed
+from onetrip.bundles.selectors import FROZEN_STATUSES, computed, frozen_cached
 from onetrip.catalog.models import DataType, FormField, SituationQuestion
 from onetrip.core.errors import ErrorDetail
 
@@ -133,10 +133,21 @@ def bundle_form_definition(snapshot: dict[str, Any], chosen: Iterable[str]) -> F
 
 
 def form_definition(*, application: Any) -> FormDefinition:
-    """The fields and questions of an application, as its pinned version and chosen members decide."""
+    """The fields and questions of an application, as its pinned version and chosen members decide.
+
+    A published bundle version never changes, so its definition for a given choice of optional members is
+    built once per process (bundles.selectors.frozen_cached)."""
     if application.item_version_id is not None:
         return item_form_definition(application.item_version_id)
-    return bundle_form_definition(computed(application.bundle_version), application.chosen_members or ())
+    version = application.bundle_version
+    chosen = application.chosen_members or ()
+    if version.status not in FROZEN_STATUSES:
+        return bundle_form_definition(computed(version), chosen)
+    snapshot = computed(version)
+    key = ",".join(sorted(set(chosen)))
+    return frozen_cached(
+        version.pk, f"intake_form_definition:{key}", lambda: bundle_form_definition(snapshot, chosen)
+    )
 
 
 # ------------------------------------------------------------------------------------------- checking

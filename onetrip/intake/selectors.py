@@ -97,6 +97,7 @@ def application_for(*, actor: Any, application_id: int, write: bool = False) -> 
     NotFound."""
     application = (
         Application.objects.select_related("applicant", "entered_by", "bundle_version", "item_version")
+        .defer("bundle_version__computed")  # read from the per-process cache of the frozen version
         .filter(pk=application_id)
         .first()
     )

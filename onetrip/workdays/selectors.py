@@ -1,20 +1,28 @@
 """Reads: the current Calendar (cached per process), deadline arithmetic for the API and CLI, missing years.
 
-The Calendar is built from the database once per process and rebuilt when the calendar data changes: every
-call compares a version stamp (number of years, highest id, latest load time: one indexed aggregate over a
-few dozen rows) with the cached one. Bulk recomputations should take `calendar_current()` once and reuse it.
+The Calendar is built from the database once per process and rebuilt when the calendar data changes: a call
+compares a version stamp (number of years, highest id, latest load time: one indexed aggregate over a few
+dozen rows) with the cached one — at most once per second per process (STAMP_CHECK_INTERVAL_S), so a year
+loaded by another process is seen within a second. That is the accepted trade-off: a deadline computed in
+that second may miss a calendar loaded a moment before; calendars are loaded weeks before the year starts.
+Within this process a change is seen at once: saving or deleting a CalendarYear drops the cache, and until a
+stamp check made outside any transaction (so after the changing transaction ended, committed or rolled back)
+every call checks the stamp again. Bulk recomputations should take `calendar_current()` once and reuse it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Max
+from django.db.models.signals import post_delete, post_save
 
 from onetrip.core.errors import DomainError, ErrorDetail
 from onetrip.workdays.core import (
@@ -30,8 +38,12 @@ from onetrip.workdays.core import (
 )
 from onetrip.workdays.models import CalendarYear, SpecialDay, SpecialDayKind
 
+STAMP_CHECK_INTERVAL_S = 1.0
+
 _lock = threading.Lock()
 _cached: tuple[tuple[Any, ...], Calendar] | None = None
+_checked_at = 0.0  # time.monotonic() of the last stamp check
+_unsettled = False  # calendar rows changed here in a transaction that may not have ended yet
 
 
 def domain_error(*errors: CalendarError) -> DomainError:
@@ -68,9 +80,15 @@ def _build() -> Calendar:
 
 
 def calendar_current() -> Calendar:
-    global _cached
-    stamp = _stamp()
+    global _cached, _checked_at, _unsettled
     cached = _cached
+    now = time.monotonic()
+    if cached is not None and not _unsettled and now - _checked_at < STAMP_CHECK_INTERVAL_S:
+        return cached[1]
+    stamp = _stamp()
+    _checked_at = now
+    if _unsettled and not connection.in_atomic_block:
+        _unsettled = False
     if cached is not None and cached[0] == stamp:
         return cached[1]
     with _lock:
@@ -82,6 +100,16 @@ def calendar_current() -> Calendar:
 def calendar_cache_clear() -> None:
     global _cached
     _cached = None
+
+
+def _calendar_changed(**kwargs: Any) -> None:
+    global _unsettled
+    _unsettled = True
+    calendar_cache_clear()
+
+
+post_save.connect(_calendar_changed, sender=CalendarYear, dispatch_uid="workdays_calendar_saved")
+post_delete.connect(_calendar_changed, sender=CalendarYear, dispatch_uid="workdays_calendar_deleted")
 
 
 def missing_calendar_years(today: dt.date) -> list[int]:

@@ -56,7 +56,7 @@ from onetrip.intake.models import (
     StoredFile,
 )
 from onetrip.intake.services.files import clean_file_name, file_store
-from onetrip.intake.services.prefill import prefill_for
+from onetrip.intake.services.prefill import prefill_for, prefill_guard
 from onetrip.orgs.models import ApplicantKind, Role, RoleAssignment, User
 from onetrip.orgs.permissions import has_role
 from onetrip.workdays.core import Unit
@@ -230,11 +230,12 @@ def _check_channel(channel: str, applicant: User, entered_by: User | None) -> No
 
 def _prefill(application: Application, definition: FormDefinition) -> None:
     by_element = {f.data_element: f.key for f in definition.fields if f.data_element}
-    known = prefill_for(applicant=application.applicant, element_codes=by_element)
+    known = prefill_for(applicant=application.applicant, element_codes=by_element, application=application)
     for element, (value, source) in known.items():
         key = by_element[element]
         application.form_data[key] = value
         application.prefilled[key] = source
+    application.prefilled.update(known.record(by_element))
 
 
 @transaction.atomic
@@ -280,8 +281,9 @@ def application_start(
         answers={},
         chosen_members=[],
     )
+    application.save()  # first: every shared-data read is logged against the application
     _prefill(application, form_definition(application=application))
-    application.save()
+    application.save(update_fields=["form_data", "prefilled"])
     checklist_sync(application=application)
     audit_record(
         actor=entered_by or applicant,
@@ -313,12 +315,23 @@ def _editable(application: Application) -> None:
     )
 
 
-def _lock(application: Application) -> Application:
-    return (
-        Application.objects.select_for_update(of=("self",))
-        .select_related("bundle_version")
-        .get(pk=application.pk)
-    )
+def _lock(application: Application, *, for_submit: bool = False) -> Application:
+    """The draft's row, locked. The bundle version comes without its `computed` snapshot: readers take the
+    per-process cached snapshot of the (immutable) published version instead of decoding it again. For a
+    submission the applicant and the lead department come in the same query."""
+    related: list[str] = []
+    if for_submit:
+        related.append("applicant")
+        if application.item_version_id is not None:
+            related.append("item_version__implementing_department")
+    if application.item_version_id is None:
+        related.append("bundle_version__lead_department" if for_submit else "bundle_version")
+    qs = Application.objects.select_for_update(of=("self",))
+    if related:
+        qs = qs.select_related(*related)
+    if application.item_version_id is None:
+        qs = qs.defer("bundle_version__computed")
+    return qs.get(pk=application.pk)
 
 
 def _merge(target: dict[str, Any], changes: dict[str, Any]) -> None:
@@ -393,10 +406,11 @@ def application_save(
     if errors:
         raise DomainError(*errors)
     changed = sorted(form_data or {})
+    kept: list[ErrorDetail] = []
     if form_data:
-        for key, value in form_data.items():
-            if key in locked.prefilled and value != locked.form_data.get(key):
-                del locked.prefilled[key]  # the applicant changed a prefilled value: no longer its source's
+        form_data = dict(form_data)
+        by_element = {f.data_element: f.key for f in definition.fields if f.data_element}
+        kept = prefill_guard(application=locked, changes=form_data, by_element=by_element)
         _merge(locked.form_data, form_data)
     if answers:
         _merge(locked.answers, answers)
@@ -415,8 +429,10 @@ def application_save(
         object_id=locked.pk,
         data={"revision": locked.revision, "fields": changed, "answers": sorted(answers or {})},
     )
-    result_errors = field_errors(definition, locked.form_data, required=False) + answer_errors(
-        definition, locked.answers, required=False
+    result_errors = (
+        kept
+        + field_errors(definition, locked.form_data, required=False)
+        + answer_errors(definition, locked.answers, required=False)
     )
     return SaveResult(locked, result_errors, checklist)
 
@@ -639,13 +655,11 @@ def application_submit(*, application: Application, idempotency_key: str, actor:
     """Submit a draft: a Case in status submitted. The same key returns the same case (also when two
     requests race); a key used for another application is refused (409 idempotency_key_reused)."""
     key = _check_key(idempotency_key)
-    existing = _existing_case(key, application)
-    if existing is not None:
-        return existing
     try:
         return _submit(application, key, actor)
     except IntegrityError:
-        # A concurrent request with the same key won the race; its case is the answer.
+        # The key is taken: by a concurrent request for this application that won the race (its case is the
+        # answer), or by another application (409).
         existing = _existing_case(key, application)
         if existing is None:
             raise
@@ -654,11 +668,11 @@ def application_submit(*, application: Application, idempotency_key: str, actor:
 
 @transaction.atomic
 def _submit(application: Application, key: str, actor: User | None) -> Case:
-    locked = _lock(application)
-    existing = _existing_case(key, locked)  # a retry that waited for the first request's lock
-    if existing is not None:
-        return existing
+    locked = _lock(application, for_submit=True)
     if locked.status != ApplicationStatus.DRAFT:
+        existing = _existing_case(key, locked)  # a retry, possibly one that waited for the first's lock
+        if existing is not None:
+            return existing
         raise Conflict(
             _err(
                 "application_already_submitted",
@@ -666,38 +680,35 @@ def _submit(application: Application, key: str, actor: User | None) -> Case:
                 "This application was already submitted",
             )
         )
+    # A locked draft has no case yet, so the key can only be taken by another application: the Case insert
+    # below then fails on the unique key and application_submit answers 409. Looked up here only when the
+    # draft has problems, so that a reused key is still reported before them.
     problems = blocking_problems(locked)
     if problems:
+        _existing_case(key, locked)
         raise DomainError(*problems)
     if locked.item_version_id is not None:
-        version = ItemVersion.objects.select_related("implementing_department__region").get(
-            pk=locked.item_version_id
-        )
-        title, lead = version.name, version.implementing_department
+        title, lead = locked.item_version.name, locked.item_version.implementing_department
     else:
-        bundle_version = BundleVersion.objects.select_related("lead_department__region").get(
-            pk=locked.bundle_version_id
-        )
-        title, lead = bundle_version.name, bundle_version.lead_department
+        title, lead = locked.bundle_version.name, locked.bundle_version.lead_department
     now = clock.now()
-    with transaction.atomic():  # savepoint: a duplicate key rolls back only this insert
-        case = Case.objects.create(
-            application=locked,
-            idempotency_key=key,
-            applicant=locked.applicant,
-            applicant_name=applicant_name(locked),
-            item_version_id=locked.item_version_id,
-            bundle_version_id=locked.bundle_version_id,
-            title=title[:255],
-            lead_department=lead,
-            region=lead.region,
-            channel=locked.channel,
-            trips=1 if locked.channel in TRIP_CHANNELS else 0,
-            status=CaseStatus.SUBMITTED,
-            submission=1,
-            submitted_at=now,
-            accept_due_at=accept_due(now),
-        )
+    case = Case.objects.create(
+        application=locked,
+        idempotency_key=key,
+        applicant=locked.applicant,
+        applicant_name=applicant_name(locked),
+        item_version_id=locked.item_version_id,
+        bundle_version_id=locked.bundle_version_id,
+        title=title[:255],
+        lead_department=lead,
+        region_id=lead.region_id,
+        channel=locked.channel,
+        trips=1 if locked.channel in TRIP_CHANNELS else 0,
+        status=CaseStatus.SUBMITTED,
+        submission=1,
+        submitted_at=now,
+        accept_due_at=accept_due(now),
+    )
     locked.status = ApplicationStatus.SUBMITTED
     locked.save(update_fields=["status", "updated_at"])
     CaseEvent.objects.create(

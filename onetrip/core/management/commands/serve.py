@@ -1,6 +1,7 @@
-"""`onetrip serve`: the web server and the background worker together, for the embedded set-up.
+"""`onetrip serve`: the web server, the background worker and the scheduler together (embedded set-up).
 
-Production runs them as separate processes (a WSGI server, and `onetrip db_worker` one or more times).
+Production runs them as separate processes: a WSGI server, `onetrip db_worker` one or more times, and
+`onetrip scheduler`.
 """
 
 import signal
@@ -18,13 +19,18 @@ class Command(BaseCommand):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
 
     def handle(self, *args, addrport: str, **options):  # type: ignore[no-untyped-def]
-        worker = subprocess.Popen([sys.executable, "-m", "onetrip.cli", "db_worker", "--queue-name", "*"])
-        self.stdout.write(f"后台任务进程已启动（pid {worker.pid}）；网页服务：http://{addrport}/")
+        helpers = [
+            subprocess.Popen([sys.executable, "-m", "onetrip.cli", "db_worker", "--queue-name", "*"]),
+            subprocess.Popen([sys.executable, "-m", "onetrip.cli", "scheduler"]),
+        ]
+        pids = "、".join(str(p.pid) for p in helpers)
+        self.stdout.write(f"后台任务与定时调度进程已启动（pid {pids}）；网页服务：http://{addrport}/")
 
         def stop_worker(*_: object) -> None:
-            if worker.poll() is None:
-                worker.terminate()
-                worker.wait(timeout=10)
+            for process in helpers:
+                if process.poll() is None:
+                    process.terminate()
+                    process.wait(timeout=10)
 
         signal.signal(signal.SIGTERM, lambda *a: (stop_worker(), sys.exit(0)))
         try:

@@ -190,6 +190,23 @@ class Item(models.Model):
         indexes = [
             models.Index(fields=["is_published", "department", "name"]),
             models.Index(fields=["is_published", "level"]),
+            # Search joins its token matches to items for the filters; on PostgreSQL this narrow covering
+            # index answers them without reading the wide item rows (other databases skip INCLUDE indexes).
+            models.Index(
+                fields=["id"],
+                include=[
+                    "is_published",
+                    "level",
+                    "online",
+                    "zero_trip",
+                    "for_citizen",
+                    "for_company",
+                    "for_office",
+                    "department",
+                    "theme_codes",
+                ],
+                name="catalog_item_search_filters",
+            ),
         ]
 
     def __str__(self) -> str:

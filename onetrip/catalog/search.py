@@ -9,7 +9,8 @@ SQLite), ranked and ordered from the index alone, and only one page of items is 
 follows the number of matches, not the size of the catalogue. Without a query, browsing reads `Item` in
 name order.
 
-Ranking: exact name match (0), name starts with the query (1), name contains it (2), other matches (3);
+Ranking: exact name match (0), name starts with the query (1), name contains it (2), other matches (3)
+— read from the kinds of the matching tokens; a query of several terms ranks all its matches as "other" —
 then name, then id. Pagination is keyset on that same (rank, name, id) triple, carried in an opaque cursor,
 so every matching item appears exactly once across pages however deep the reader goes.
 """
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import Case, IntegerField, Min, Q, QuerySet, Value, When
 
-from onetrip.catalog.models import Item, ItemSearchToken, Theme
+from onetrip.catalog.models import Item, ItemSearchToken, Theme, TokenKind
 from onetrip.core.errors import DomainError, ErrorDetail
 from onetrip.core.searchtext import MAX_TOKEN_LENGTH, normalise_query, search_tokens
 
@@ -194,14 +195,19 @@ def _ranked_matches(
     if any(value is not None for value in filters.values()):
         # A join on the item's primary key per match: cheaper than scanning every item for the filter.
         matches = matches.filter(_filter_q("item__", **filters))  # type: ignore[arg-type]
+    # The rank comes from the kinds of the first term's matching tokens (see TokenKind): the whole-name token
+    # equal to the term is an exact match, the whole-name token starting with it a prefix match, another name
+    # suffix a match inside the name, anything else (pinyin, department, theme) the rest. Integer work on
+    # the covering index; no per-row string functions.
     rank = Case(
-        When(name__iexact=query, then=Value(RANK_EXACT)),
-        When(name__istartswith=query, then=Value(RANK_PREFIX)),
-        When(name__icontains=query, then=Value(RANK_CONTAINS)),
+        When(kind=TokenKind.NAME, token=terms[0], then=Value(RANK_EXACT)),
+        When(kind=TokenKind.NAME, then=Value(RANK_PREFIX)),
+        When(kind=TokenKind.NAME_PART, then=Value(RANK_CONTAINS)),
         default=Value(RANK_OTHER),
         output_field=IntegerField(),
     )
-    # Every token row of an item carries the same name, so MIN(rank) is just the item's rank.
+    if len(terms) > 1:
+        rank = Value(RANK_OTHER, output_field=IntegerField())
     grouped = matches.values("item_id", "name").annotate(rank=Min(rank))
     total = grouped.count() if with_total and cursor is None else None
     if cursor is not None:

@@ -65,8 +65,8 @@ def search_tokens(name: str, text: str) -> dict[str, int]:
     name, 2 another suffix of the name, 3 anything else (pinyin, initials, department and theme words).
 
     Prefix lookups on these find: any substring of the name (every suffix is a token), its pinyin and
-    initials from any word on, and any token of the search text (which holds each word's pinyin and
-    initials). A token in several kinds keeps the smallest.
+    initials from any word on, and the Chinese words of the search text (department, themes, item type).
+    A token in several kinds keeps the smallest.
     """
     tokens: dict[str, int] = {}
 
@@ -85,6 +85,9 @@ def search_tokens(name: str, text: str) -> dict[str, int]:
     for i in range(len(words)):
         add("".join(full for full, _ in words[i:]), TOKEN_OTHER)
         add("".join(initials for _, initials in words[i:]), TOKEN_OTHER)
+    # From the rest of the search text (department, themes, type) the Chinese words only: pinyin and
+    # initials are for item names, and every item of a department would otherwise repeat ~30 tokens.
     for token in text.split():
-        add(token, TOKEN_OTHER)
+        if not token.isascii():
+            add(token, TOKEN_OTHER)
     return tokens

@@ -3,7 +3,7 @@ flow chart (一图) of its process drawn as inline SVG on the server.
 
 `guide_load` reads a published (or, for history, retired) version with a fixed handful of queries.
 `flow_layout` is plain Python: a layered drawing of the process graph — longest-path layers from the start,
-parallel steps side by side, long edges routed through placeholder points so they never cross a box.
+parallel steps side by side, long edges routed through waypoints so they never cross a box.
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ def flow_layout(steps: Sequence[StepSpec], edges: Sequence[EdgeSpec]) -> FlowCha
             layer=layer[s.key],
         )
 
-    # Split edges spanning several layers into a chain of placeholder points (one per crossed layer).
+    # Split edges spanning several layers into a chain of waypoints (one per crossed layer).
     chains: list[tuple[EdgeSpec, list[str]]] = []
     for idx, e in enumerate(forward):
         chain = [e.source]

@@ -20,7 +20,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.utils import timezone
 
 from onetrip.bundles.models import BundleVersion
 from onetrip.bundles.selectors import computed, version_edges, version_members
@@ -74,6 +75,8 @@ from onetrip.flow.models import (
 from onetrip.intake.models import Case, CaseEvent, CaseStatus, Deficiency, DeficiencyStatus, StoredFile
 from onetrip.orgs.models import Department, Role, RoleAssignment, User, Window
 from onetrip.orgs.permissions import scope_for
+from onetrip.sharing.models import HolderKind, LicenceType
+from onetrip.sharing.services import licence_issue
 from onetrip.workdays.core import SHANGHAI
 from onetrip.workdays.selectors import calendar_current
 
@@ -1401,6 +1404,23 @@ def result_issue(
         )
     if result_kind is ResultKind.LICENCE and not licence_type.strip():
         errors.append(ErrorDetail("required", "请填写证照类型", "Licence type required", "licence_type"))
+    register_as = None
+    if result_kind is ResultKind.LICENCE and licence_type.strip():
+        # A licence goes into the e-licence register, so later cases take it instead of a paper copy.
+        register_as = (
+            LicenceType.objects.filter(Q(name=licence_type.strip()) | Q(satisfies=licence_type.strip()))
+            .order_by("code")
+            .first()
+        )
+        if register_as is None:
+            errors.append(
+                ErrorDetail(
+                    "unknown_licence_type",
+                    f"证照类型“{licence_type.strip()}”尚未在电子证照库登记，请先登记证照类型",
+                    "This licence type is not in the e-licence register",
+                    "licence_type",
+                )
+            )
     if errors:
         raise DomainError(*errors)
     if CaseResult.objects.filter(case=case, item=item).exists():
@@ -1424,6 +1444,23 @@ def result_issue(
         raise _conflict(
             "duplicate_number", "文号已被本部门使用", "The document number is already used", "document_number"
         ) from None
+    if register_as is not None:
+        applicant = case.applicant
+        holder = (
+            applicant.id_number
+            if register_as.holder_kind == HolderKind.PERSON
+            else applicant.organisation_code
+        )
+        licence_issue(
+            licence_type=register_as,
+            holder=holder,
+            holder_name=case.applicant_name,
+            valid_from=timezone.localtime(now).date(),
+            actor=actor,
+            number=document_number,
+            issuer=Department.objects.get(pk=iv.implementing_department_id),
+            case=case,
+        )
     CaseEvent.objects.create(
         case=case,
         at=now,

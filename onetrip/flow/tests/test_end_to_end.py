@@ -32,6 +32,7 @@ from onetrip.intake.services.acceptance import (
 from onetrip.intake.services.files import file_store
 from onetrip.intake.tests import factories as itf
 from onetrip.orgs.models import Role, RoleAssignment, ServiceHall, Window, WindowCategory
+from onetrip.sharing.models import Licence, LicenceType
 from onetrip.workdays.core import SHANGHAI
 
 pytestmark = pytest.mark.django_db
@@ -135,6 +136,13 @@ def test_property_transaction_from_online_application_to_receipt():
         actor=tax_handler,
         now=at(4),
     )
+    LicenceType.objects.create(
+        code="property-certificate",
+        name="不动产权证书",
+        issuer=registry,
+        satisfies="不动产权证书",
+        holder_kind="person",
+    )
     certificate = s.result_issue(
         case=case,
         item=register_item,
@@ -146,6 +154,7 @@ def test_property_transaction_from_online_application_to_receipt():
         now=at(4),
     )
     assert certificate.licence_type == "不动产权证书" and certificate.department == registry
+    assert Licence.objects.filter(number="浙（2026）丽水市不动产权第0012345号", status="valid").exists()
     s.task_approve(
         task=issue, actor=registry_leader, now=at(5), expected_version=version(case), opinion="出件"
     )

@@ -15,6 +15,7 @@ from onetrip.core.errors import Conflict, DomainError, Forbidden
 from onetrip.flow import selectors
 from onetrip.flow import services as s
 from onetrip.flow.models import (
+    CaseResult,
     Delivery,
     DeliveryStatus,
     FlowEvent,
@@ -27,6 +28,7 @@ from onetrip.flow.tests.casebuilders import NOW, item_case, open_tasks, staff, v
 from onetrip.intake.models import CaseStatus
 from onetrip.intake.tests import factories as itf
 from onetrip.orgs.models import ServiceHall, Window
+from onetrip.sharing.models import Licence, LicenceType
 
 pytestmark = pytest.mark.django_db
 LATER = NOW + dt.timedelta(hours=1)
@@ -182,6 +184,26 @@ def test_results_and_delivery_close_the_case_with_the_applicant_confirming():
             now=LATER,
         )
     assert {e.code for e in err.value.errors} >= {"kind_mismatch", "required", "reason_required"}
+    with pytest.raises(DomainError) as unknown:
+        s.result_issue(
+            case=case,
+            item=case.item_version.item,
+            kind="licence",
+            document_number="丽莲许〔2026〕1号",
+            title="许可证",
+            licence_type="取水许可证",
+            actor=handler,
+            now=LATER,
+        )
+    assert unknown.value.errors[0].code == "unknown_licence_type"
+    assert not CaseResult.objects.filter(case=case).exists()
+    LicenceType.objects.create(
+        code="water-permit",
+        name="取水许可证",
+        issuer=case.item_version.implementing_department,
+        satisfies="取水许可证",
+        holder_kind="person",
+    )
     result = s.result_issue(
         case=case,
         item=case.item_version.item,
@@ -193,6 +215,9 @@ def test_results_and_delivery_close_the_case_with_the_applicant_confirming():
         now=LATER,
     )
     assert result.licence_type == "取水许可证"
+    # Issued into the e-licence register, so a later case takes it instead of a paper copy.
+    licence = Licence.objects.get(number="丽莲许〔2026〕1号")
+    assert licence.holder == case.applicant.id_number.upper() and licence.licence_type.code == "water-permit"
     with pytest.raises(Conflict):
         s.result_issue(
             case=case,

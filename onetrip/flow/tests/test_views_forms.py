@@ -11,6 +11,7 @@ from onetrip.catalog.tests import factories as f
 from onetrip.flow.models import CaseResult, Delivery, FlowEvent, ProcessInstanceRecord, TaskStatus
 from onetrip.flow.tests.casebuilders import item_case, open_tasks, staff, version
 from onetrip.orgs.models import Role, ServiceHall, Window
+from onetrip.sharing.models import LicenceType
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +86,13 @@ def test_withdraw_result_and_delivery_forms():
             break
         post(client, tasks[0], "approve", expected_version=version(case), opinion="同意")
     item = case.item_version.item
+    LicenceType.objects.create(
+        code="water-permit",
+        name="取水许可证",
+        issuer=case.item_version.implementing_department,
+        satisfies="取水许可证",
+        holder_kind="person",
+    )
     r = post(
         client,
         first,

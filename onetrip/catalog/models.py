@@ -497,6 +497,20 @@ class FormField(VersionPart):
     def __str__(self) -> str:
         return self.label
 
+    @property
+    def effective_options(self) -> list[object]:
+        """The field's own options, else its data element's: a field that reuses a coded element (婚姻状况
+        GB/T 2261.2) need not repeat the code list."""
+        if self.options:
+            return list(self.options)
+        return list(self.data_element.options) if self.data_element is not None else []
+
+    @property
+    def effective_max_length(self) -> int | None:
+        if self.max_length is not None:
+            return self.max_length
+        return self.data_element.max_length if self.data_element is not None else None
+
 
 class StepKind(models.TextChoices):
     START = "start", "开始"

@@ -152,9 +152,11 @@ def _select_sql(table: LocalTable, columns: tuple[str, ...]) -> tuple[str, list[
     converters = []
     for f in fields:
         # The backend's converters turn SQLite's text dates and decimals back into Python values.
-        fns = connection.ops.get_db_converters(f.get_col(meta.db_table)) + f.get_db_converters(connection)
+        # Converters take the column expression (SQLite's decimal converter reads its output_field).
+        col = f.get_col(meta.db_table)
+        fns = connection.ops.get_db_converters(col) + f.get_db_converters(connection)
         converters.append(
-            (lambda v, fns=fns, f=f: functools.reduce(lambda acc, fn: fn(acc, f, connection), fns, v))
+            (lambda v, fns=fns, col=col: functools.reduce(lambda acc, fn: fn(acc, col, connection), fns, v))
             if fns
             else None
         )

@@ -6,13 +6,11 @@ a savepoint within it (the `db` fixture), so tests see the loaded demo and leave
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from io import StringIO
 
 import pytest
 from django.contrib.auth.hashers import check_password
 from django.core.management import call_command
-from django.db import transaction
 from stdnum.cn import ric, uscc
 
 from onetrip.catalog import codes
@@ -40,15 +38,6 @@ from onetrip.orgs.models import (
     User,
     WindowCategory,
 )
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[DemoSummary]:
-    with django_db_blocker.unblock(), transaction.atomic():  # type: ignore[attr-defined]
-        summary = load_demo()
-        yield summary
-        transaction.set_rollback(True)
-
 
 pytestmark = pytest.mark.django_db
 

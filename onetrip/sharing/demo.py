@@ -312,6 +312,10 @@ SOURCES: tuple[SourceSpec, ...] = (
             B("social_insurance.contribution_months", "contribution_months", 1, True),
             B("person.bank_account", "bank_account", 1),
             B("person.phone", "phone", 3),
+            # The insured person's employer as registered for contributions: 单位名称 / 工作单位 on the
+            # retirement forms of an enterprise worker (the staffing source ranks first for civil servants).
+            B("enterprise.name", "employer_name", 2),
+            B("staff.unit_name", "employer_name", 2),
         ),
         offices=True,
     ),

@@ -34,11 +34,10 @@ POPULATION = "人口综合库（丽水市公安局莲都区分局）"
 SOCIAL = "社会保险参保库（丽水市莲都区人力资源和社会保障局）"
 FUND = "住房公积金缴存库（丽水市住房公积金管理中心）"
 # Fields of the enterprise bundle no source gives a citizen, and why.
+# (单位名称 and 工作单位 come from the social-insurance record's contributing employer.)
 NOT_PREFILLED_FOR_A_CITIZEN = {
     "housing_fund.withdrawal_reason",  # 提取原因: a choice the applicant makes, not a fact on record
-    "enterprise.name",  # 单位名称: the 法人库 is read by the company's USCC, which a person's records lack
-    "staff.unit_name",  # 工作单位 / 退休时间: held only by the 机关事业单位 staffing source, not open to
-    "staff.retirement_date",  # citizens (an enterprise worker is not on it); 退休审批 decides the date
+    "staff.retirement_date",  # 退休时间: decided by the 退休审批 itself, so no register holds it beforehand
 }
 
 
@@ -73,6 +72,7 @@ def test_the_citizen_types_nothing_but_choices_and_sees_where_everything_came_fr
     assert app.prefilled["person.name"] == app.prefilled["person.id_number"] == POPULATION
     assert app.prefilled["social_insurance.contribution_months"] == SOCIAL
     assert app.prefilled["housing_fund.account"] == FUND
+    assert app.prefilled["enterprise.name"] == app.prefilled["staff.unit_name"] == SOCIAL
     assert form_keys(app) - set(app.form_data) == NOT_PREFILLED_FOR_A_CITIZEN
     meta = app.prefilled[SHARING_KEY]
     assert set(meta["missing"]) == NOT_PREFILLED_FOR_A_CITIZEN

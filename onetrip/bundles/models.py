@@ -26,6 +26,7 @@ from django.db import models
 from django.db.models import Q
 
 from onetrip.catalog.models import (
+    FrozenUnlessDraft,
     ImmutableVersionError,
     Item,
     ItemVersion,
@@ -70,7 +71,7 @@ class Bundle(models.Model):
         return self.name or self.code
 
 
-class BundleVersion(models.Model):
+class BundleVersion(FrozenUnlessDraft):
     """One version of a bundle: its name, kind, themes, lead department, members, stages and process."""
 
     bundle = models.ForeignKey(
@@ -134,19 +135,6 @@ class BundleVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        # Status moves (publish, retire) go through services with update_fields; content stays frozen.
-        update_fields = kwargs.get("update_fields")
-        if self.pk and update_fields is None:
-            stored = BundleVersion.objects.filter(pk=self.pk).values_list("status", flat=True).first()
-            if stored is not None and stored != VersionStatus.DRAFT:
-                raise ImmutableVersionError(f"{self} is {stored} and cannot change")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
-
-    @property
-    def is_editable(self) -> bool:
-        return self.status == VersionStatus.DRAFT
 
 
 class BundlePart(models.Model):

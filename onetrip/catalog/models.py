@@ -257,7 +257,28 @@ class ImmutableVersionError(Exception):
     """Raised when something tries to change a version that is no longer a draft."""
 
 
-class ItemVersion(models.Model):
+class FrozenUnlessDraft(models.Model):
+    """A version (of an item or a bundle) whose content may change only while it is a draft. Status moves
+    (publish, retire) go through services with update_fields; any other save of a non-draft is refused."""
+
+    status: str
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk and kwargs.get("update_fields") is None:
+            stored = type(self)._default_manager.filter(pk=self.pk).values_list("status", flat=True).first()
+            if stored is not None and stored != VersionStatus.DRAFT:
+                raise ImmutableVersionError(f"{self} is {stored} and cannot change")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == VersionStatus.DRAFT
+
+
+class ItemVersion(FrozenUnlessDraft):
     """One version of an item's guide (办事指南), with every element of the implementation list."""
 
     item = models.ForeignKey(Item, verbose_name="事项", on_delete=models.CASCADE, related_name="versions")
@@ -347,19 +368,6 @@ class ItemVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        # Status moves (publish, retire) go through services with update_fields; content stays frozen.
-        update_fields = kwargs.get("update_fields")
-        if self.pk and update_fields is None:
-            stored = ItemVersion.objects.filter(pk=self.pk).values_list("status", flat=True).first()
-            if stored is not None and stored != VersionStatus.DRAFT:
-                raise ImmutableVersionError(f"{self} is {stored} and cannot change")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
-
-    @property
-    def is_editable(self) -> bool:
-        return self.status == VersionStatus.DRAFT
 
 
 class VersionPart(models.Model):

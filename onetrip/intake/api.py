@@ -483,10 +483,12 @@ def precheck(request: HttpRequest, application_id: int) -> Any:
 )
 def submit(request: HttpRequest, application_id: int) -> Any:
     key = _idempotency_key(request)
-    application = _writable(request, application_id)
-    replay = Case.objects.filter(idempotency_key=key.strip(), application=application).exists()
-    case = services.application_submit(application=application, idempotency_key=key, actor=_actor(request))
-    return Status(200 if replay else 201, _case_out(case))
+    # The service locks the draft and checks on that row that the caller may change it (NotFound otherwise),
+    # so the draft is read once.
+    result = services.application_submit_result(
+        application_id=application_id, idempotency_key=key, actor=_actor(request), principal=_auth(request)
+    )
+    return Status(201 if result.created else 200, _case_out(result.case))
 
 
 @router.get("/cases", response=CasePage, auth=SESSION_ONLY, summary="我的办件（最新在前）")

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Prefetch
 
 from onetrip.bundles.merge import MERGED_FORM_KEY, NO_SUBMIT_SOURCES
@@ -318,15 +320,46 @@ class _Row:
     updated_at: dt.datetime | None
 
 
+_ROW_FIELDS = ("key", "state", "file_id", "file_name", "source_note", "updated_at")
+_rows_sql: dict[str, tuple[str, tuple[Any, ...]]] = {}
+
+
+def _rows_query(db: BaseDatabaseWrapper) -> tuple[str, tuple[Any, ...]]:
+    """The SELECT of an application's material rows and the converters of updated_at (per database vendor):
+    hand-written, since compiling the ORM query cost more than running it (every pre-check and submission
+    reads these rows)."""
+    cached = _rows_sql.get(db.vendor)
+    if cached is None:
+        qn = db.ops.quote_name
+        opts = ApplicationMaterial._meta
+        fields = [opts.get_field(name) for name in _ROW_FIELDS]
+        updated_at = fields[-1].get_col(opts.db_table)
+        cached = _rows_sql[db.vendor] = (
+            f"SELECT {', '.join(qn(f.column) for f in fields)} FROM {qn(opts.db_table)} "
+            f"WHERE {qn(opts.get_field('application').column)} = %s",
+            (updated_at, tuple(db.ops.get_db_converters(updated_at) + fields[-1].get_db_converters(db))),
+        )
+    return cached
+
+
+def material_rows(application_id: int) -> dict[str, _Row]:
+    """The application's ApplicationMaterial rows by key, as checklist entries show them."""
+    db = connections[DEFAULT_DB_ALIAS]
+    sql, (column, converters) = _rows_query(db)
+    with db.cursor() as cursor:
+        cursor.execute(sql, [application_id])
+        found = cursor.fetchall()
+    rows = {}
+    for key, state, file_id, file_name, source_note, updated_at in found:
+        for convert in converters:
+            updated_at = convert(updated_at, column, db)
+        rows[key] = _Row(state, file_id, file_name, source_note, updated_at)
+    return rows
+
+
 def checklist_for(*, application: Application) -> list[ChecklistEntry]:
     """The checklist as the applicant, the clerk and the pre-check see it (reads only)."""
-    rows = {
-        key: _Row(*rest)
-        for key, *rest in ApplicationMaterial.objects.filter(application_id=application.pk).values_list(
-            "key", "state", "file_id", "file_name", "source_note", "updated_at"
-        )
-    }
-    return _entries(requirements_for(application), rows)
+    return _entries(requirements_for(application), material_rows(application.pk))
 
 
 def checklist_sync(*, application: Application) -> list[ChecklistEntry]:

@@ -274,6 +274,10 @@ def _is_iso_date(text: str) -> bool:
     return True
 
 
+# Kinds check_value checks only for length and pattern.
+_PLAIN_TEXT = frozenset({DataType.STRING.value, DataType.TEXT.value})
+
+
 def field_errors(
     definition: FormDefinition, form_data: dict[str, Any], *, required: bool
 ) -> list[ErrorDetail]:
@@ -281,6 +285,11 @@ def field_errors(
     errors: list[ErrorDetail] = []
     for spec in definition.fields:
         value = form_data.get(spec.key)
+        if type(value) is str and spec.field_type in _PLAIN_TEXT and not spec.pattern:
+            # The common case, decided here with what check_value would do for it: text within its length.
+            text = value.strip()
+            if text and (spec.max_length is None or len(text) <= spec.max_length):
+                continue
         name = f"form.{spec.key}"
         if is_empty(value):
             if required and spec.required:

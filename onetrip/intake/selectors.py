@@ -10,11 +10,17 @@ the applications and cases made through the API (channel api) of its department 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q, QuerySet
 
+from onetrip.bundles.models import BundleVersion
+from onetrip.bundles.selectors import FROZEN_STATUSES, frozen_cached
 from onetrip.catalog.models import ItemVersion
 from onetrip.core import clock
 from onetrip.core.errors import DomainError, ErrorDetail, not_found
@@ -66,15 +72,94 @@ class Page:
     next_cursor: str | None
 
 
+# ------------------------------------------------------------------------------------- raw rows
+
+
+@dataclass(frozen=True)
+class RowShape:
+    """Some columns of a model (in concrete-field order) and the converters the ORM applies to them, to read
+    rows with hand-written SQL on hot paths and still get the model instances the ORM would build. Query
+    compilation costs more than the query itself for the one-row reads of a submission."""
+
+    model: type[Any]
+    attnames: frozenset[str]
+    columns: tuple[str, ...]  # "alias"."column"
+    converters: tuple[tuple[int, tuple[Any, ...], Any], ...]  # (position, converters, column expression)
+
+    @classmethod
+    def of(
+        cls, model: type[Any], alias: str, attnames: Iterable[str] | None = None, *, db: BaseDatabaseWrapper
+    ) -> RowShape:
+        """Built per database vendor (column quoting and converters differ)."""
+        wanted = None if attnames is None else frozenset(attnames)
+        fields = [f for f in model._meta.concrete_fields if wanted is None or f.attname in wanted]
+        qn = db.ops.quote_name
+        converters = []
+        for n, f in enumerate(fields):
+            col = f.get_col(alias)
+            found = tuple(db.ops.get_db_converters(col) + f.get_db_converters(db))
+            if found:
+                converters.append((n, found, col))
+        return cls(
+            model,
+            frozenset(f.attname for f in fields),
+            tuple(f"{qn(alias)}.{qn(f.column)}" for f in fields),
+            tuple(converters),
+        )
+
+    def build(self, values: Sequence[Any], db: BaseDatabaseWrapper) -> Any:
+        """The model instance (columns not read are deferred) from the row's values."""
+        values = list(values)
+        for n, converters, col in self.converters:
+            for convert in converters:
+                values[n] = convert(values[n], col, db)
+        return self.model.from_db(db.alias, self.attnames, values)
+
+
+@functools.cache
+def _pinned_fields() -> tuple[str, ...]:
+    wanted = {"id", "bundle_id", "version", "status", "name", "lead_department_id"}
+    return tuple(
+        f.attname for f in BundleVersion._meta.concrete_fields if f.attname in wanted
+    )  # from_db's order
+
+
+class _NotFrozen(Exception):
+    def __init__(self, values: tuple[Any, ...]) -> None:
+        self.values = values
+
+
+def bundle_version_pinned(version_id: int) -> BundleVersion:
+    """The bundle version an application is pinned to, without its snapshot (computed() reads that from the
+    per-process cache). A published or retired version never changes, so its row is read once per process;
+    each call gets its own instance (callers may cache related objects on it)."""
+
+    def load() -> tuple[Any, ...]:
+        values = tuple(BundleVersion.objects.values_list(*_pinned_fields()).get(pk=version_id))
+        if values[_pinned_fields().index("status")] not in FROZEN_STATUSES:
+            raise _NotFrozen(values)  # a draft (only tests apply for one): read every time
+        return values
+
+    try:
+        values = frozen_cached(version_id, "intake_pinned_version", load)
+    except _NotFrozen as draft:
+        values = draft.values
+    return BundleVersion.from_db(connection.alias, _pinned_fields(), values)  # type: ignore[no-any-return]
+
+
 # --------------------------------------------------------------------------------------- visibility
 
 
 def _lead_department_id(application: Application) -> int:
     if application.item_version_id is not None:
+        if Application.item_version.is_cached(application):  # type: ignore[attr-defined]
+            return application.item_version.implementing_department_id
         return ItemVersion.objects.values_list("implementing_department_id", flat=True).get(
             pk=application.item_version_id
         )
-    return application.bundle_version.lead_department_id
+    if Application.bundle_version.is_cached(application):  # type: ignore[attr-defined]
+        return application.bundle_version.lead_department_id
+    return bundle_version_pinned(application.bundle_version_id).lead_department_id
 
 
 def application_visible(*, actor: Any, application: Application, write: bool = False) -> bool:

@@ -9,3 +9,15 @@ def _test_storage(settings, tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _forget_process_caches():
+    """Definitions and published versions are cached per process by key or primary key; a rolled-back test
+    may make the same key again with other rows (or SQLite may reuse a primary key), so every test starts
+    with empty caches."""
+    from onetrip.bundles.selectors import frozen_cache_clear
+    from onetrip.flow.services import definitions_forget
+
+    definitions_forget()
+    frozen_cache_clear()

@@ -54,16 +54,26 @@ def _register_routers() -> None:
     from onetrip.catalog.api import router as catalog_router
     from onetrip.flow.api import router as flow_router
     from onetrip.intake.api import router as intake_router
+    from onetrip.notify.api import router as notify_router
+    from onetrip.orders.api import router as orders_router
     from onetrip.orgs.api import router as orgs_router
+    from onetrip.ratings.api import router as ratings_router
     from onetrip.sharing.api import router as sharing_router
+    from onetrip.stats.api import router as stats_router
+    from onetrip.supervision.api import router as supervision_router
     from onetrip.workdays.api import router as workdays_router
 
     api.add_router("/bundles", bundles_router)
     api.add_router("/catalog", catalog_router)
     api.add_router("/flow", flow_router)
     api.add_router("/intake", intake_router)
+    api.add_router("/notify", notify_router)
+    api.add_router("/orders", orders_router)
     api.add_router("/orgs", orgs_router)
+    api.add_router("/ratings", ratings_router)
     api.add_router("/sharing", sharing_router)
+    api.add_router("/stats", stats_router)
+    api.add_router("/supervision", supervision_router)
     api.add_router("/workdays", workdays_router)
 
 

@@ -43,6 +43,11 @@ INSTALLED_APPS = [
     "onetrip.intake",
     "onetrip.sharing",
     "onetrip.flow",
+    "onetrip.notify",
+    "onetrip.supervision",
+    "onetrip.orders",
+    "onetrip.ratings",
+    "onetrip.stats",
     "onetrip.portal",
 ]
 
@@ -166,3 +171,18 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_personal"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Notifications (onetrip.notify). A channel is used only once it is configured: email needs EMAIL_HOST,
+# SMS needs NOTIFY_SMS_URL; DingTalk-style robots are set per department in the admin.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _env_bool("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OneTrip <noreply@localhost>")
+NOTIFY_SITE_URL = os.environ.get("NOTIFY_SITE_URL", "")
+NOTIFY_SMS_URL = os.environ.get("NOTIFY_SMS_URL", "")
+NOTIFY_SMS_API_KEY = os.environ.get("NOTIFY_SMS_API_KEY", "")
+NOTIFY_SMS_SIGN = os.environ.get("NOTIFY_SMS_SIGN", "OneTrip")

@@ -21,5 +21,11 @@ JOBS: tuple[Job, ...] = (
     Job("审计日志封存", "onetrip.core.tasks.audit_seal_task", 5),
     Job("受理期限与容缺补交检查", "onetrip.intake.tasks.intake_sweep", 60),
     Job("办理时限与超时策略检查", "onetrip.flow.tasks.flow_sweep_task", 60),
+    Job("效能监管扫描（预警、超期、催办）", "onetrip.supervision.tasks.supervision_sweep_task", 60),
+    Job("统计汇总", "onetrip.stats.tasks.stats_rollup_task", 30),
+    Job("好差评整改超期检查", "onetrip.ratings.tasks.ratings_sweep_task", 300),
+    Job("督办与代表建议超期检查", "onetrip.orders.tasks.orders_sweep_task", 300),
+    Job("消息投递（独立投递进程之外的兜底）", "onetrip.notify.tasks.notify_dispatch_task", 10),
+    Job("清理过期消息与投递记录", "onetrip.notify.tasks.notify_prune_task", 86400),
     Job("清理已完成的后台任务记录", "onetrip.core.tasks.prune_task_results_task", 3600),
 )

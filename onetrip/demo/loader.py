@@ -81,6 +81,37 @@ def load_demo() -> DemoSummary:
     return summary
 
 
+def load_demo_activity(summary: DemoSummary) -> DemoSummary:
+    """What happens on the demo catalogue: notification settings, alert rules, about forty cases over the
+    past two months through the real services (some late, some still open), a supervision order and
+    deputies' suggestions, ratings with a rectification; then one supervision sweep and one rollup, so the
+    warning board and the dashboard show figures at once. Each part is idempotent."""
+    from onetrip.core import clock
+    from onetrip.notify.demo import notify_demo_load
+    from onetrip.orders.demo import orders_demo_load
+    from onetrip.ratings.demo import ratings_demo_load
+    from onetrip.stats.demo import stats_demo_load
+    from onetrip.stats.services import stats_rollup
+    from onetrip.supervision.demo import supervision_demo_load
+    from onetrip.supervision.services import supervision_sweep
+
+    summary.counts += [
+        Count(label, total, created) for label, total, created in supervision_demo_load().counts
+    ]
+    history = stats_demo_load()
+    summary.counts.append(Count("演示办件", history.created + history.skipped, history.created))
+    # Notifications last: every demo user (including the ones the parts above add) gets the welcome message.
+    for part in (orders_demo_load(), ratings_demo_load(), notify_demo_load()):
+        summary.counts += [Count(label, total, created) for label, total, created in part.counts]
+    summary.logins += [
+        ("daibiao1", "王建平", "人大代表", "结对监督市场监管、人社事项，提建议"),
+        ("daibiao2", "林秀英", "人大代表", "结对监督税务、残联事项，提建议"),
+    ]
+    supervision_sweep(now=clock.now())
+    stats_rollup()
+    return summary
+
+
 # ------------------------------------------------------------------------------------------ organisations
 
 

@@ -131,6 +131,9 @@ class TaskRecord(models.Model):
     escalated = models.BooleanField("已上报", default=False)
     timed_out = models.BooleanField("已超时处理", default=False)
     reminders = models.PositiveSmallIntegerField("催办次数", default=0)
+    # Supervision (效能监管): False until onetrip.supervision's sweep has seen the task; flow never sets it, so a
+    # new row is found through the small partial index `flow_task_unwatched` without any hook in flow.
+    watched = models.BooleanField("已纳入监管", default=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "办理任务"
@@ -139,6 +142,7 @@ class TaskRecord(models.Model):
             models.Index(fields=["department", "status", "due_at"], name="flow_task_dept_inbox"),
             models.Index(fields=["assignee", "status", "due_at"], name="flow_task_user_inbox"),
             models.Index(fields=["case", "task_id"], name="flow_task_case"),
+            models.Index(fields=["id"], condition=Q(watched=False), name="flow_task_unwatched"),
         ]
 
     def __str__(self) -> str:

@@ -77,6 +77,7 @@ from onetrip.orgs.models import Department, Role, RoleAssignment, User, Window
 from onetrip.orgs.permissions import scope_for
 from onetrip.sharing.models import HolderKind, LicenceType
 from onetrip.sharing.services import licence_issue
+from onetrip.stats.services import stats_record
 from onetrip.workdays.core import SHANGHAI
 from onetrip.workdays.selectors import calendar_current
 
@@ -231,6 +232,14 @@ def load_definition(key: str, version: int) -> None:
     with _registry_lock:
         if (key, version) not in _registry:
             _registry.add(pd)
+
+
+def definitions_forget() -> None:
+    """Empty the process-wide registry. Stored definitions never change within one database, so only a
+    process that moves to another database (the test suite, whose rolled-back data is made again with other
+    department keys) needs this."""
+    with _registry_lock:
+        _registry._defs.clear()
 
 
 def _item_definition(iv: ItemVersion) -> ProcessDefinitionRecord:
@@ -468,7 +477,7 @@ def _sync_tasks(
             create.append(TaskRecord(instance=record, case_id=record.case_id, task_id=tid, **values))
             continue
         if row.status not in OPEN_TASK_STATUSES:  # 撤回: the task is open again
-            values.update(closed_at=None, closed_by_id=None, opinion="", deemed=False)
+            values.update(closed_at=None, closed_by_id=None, opinion="", deemed=False, watched=False)
         diff = {k: v for k, v in values.items() if getattr(row, k) != v}
         if diff:
             for k, v in diff.items():
@@ -565,6 +574,7 @@ def _sync_case(
     finished = inst.status in TERMINAL
     if finished and case.completed_at is None:
         fields["completed_at"] = now
+        stats_record(case_id=case.pk, kind="completed", at=now, data={"outcome": inst.status.value})
     if fields:
         Case.objects.filter(pk=case.pk).update(row_version=F("row_version") + 1, **fields)
         for k, v in fields.items():

@@ -187,6 +187,7 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", "效能监管人员"
     CATALOG_ADMIN = "catalog_admin", "事项管理员"
     SYSTEM_ADMIN = "system_admin", "系统管理员"
+    DEPUTY = "deputy", "人大代表"
 
 
 class RoleAssignment(models.Model):

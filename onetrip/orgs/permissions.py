@@ -135,9 +135,10 @@ def _assignment_scope(assignment: RoleAssignment) -> Scope:
     role = assignment.role
     if role == Role.SYSTEM_ADMIN:
         return Scope(everything=True)
-    if role == Role.APPLICANT:
+    if role in (Role.APPLICANT, Role.DEPUTY):  # deputies see only their own pairings (onetrip.orders)
         return Scope()
-    if assignment.department_id is not None:
+    # A supervisor posted in a department (跑改办) but granted a region supervises the whole region.
+    if assignment.department_id is not None and not (role == Role.SUPERVISOR and assignment.region_id):
         return Scope(department_ids=frozenset({assignment.department_id}))
     region = assignment.region
     if region is None and assignment.window is not None:

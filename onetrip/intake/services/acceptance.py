@@ -74,6 +74,7 @@ from onetrip.intake.models import (
 from onetrip.intake.services.numbers import case_number_next
 from onetrip.orgs.models import Role, User, Window
 from onetrip.orgs.permissions import Scope, has_role, scope_for
+from onetrip.stats.services import stats_record
 from onetrip.workdays.core import SHANGHAI, Calendar, InstantResult, Unit
 from onetrip.workdays.selectors import calendar_current
 
@@ -344,6 +345,12 @@ def _do_accept(
     if window is not None:
         data["window"] = str(window)
     _event(case, at=now, kind="deemed_accepted" if deemed else status, title=title, actor=clerk, **data)
+    stats_record(
+        case_id=case.pk,
+        kind="accepted",
+        at=at,
+        data={"deficient": status == CaseStatus.ACCEPTED_DEFICIENT, "deemed": deemed},
+    )
 
 
 def _iso(at: dt.datetime | None) -> str | None:
@@ -901,5 +908,6 @@ def case_refuse(
         if trip:
             data["trip"] = 1
         _event(locked, at=now, kind="refused", title="不予受理", actor=clerk, **data)
+        stats_record(case_id=locked.pk, kind="refused", at=now)
         _audit(locked, actor=clerk, action="case.refuse")
     return refusal

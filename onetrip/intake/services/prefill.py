@@ -195,8 +195,9 @@ def prefill_guard(
             if key not in changes or key == staff_field:
                 changes[key] = value
                 prefilled[key] = source
-        if found.result is not None:
-            meta = {**found.record(by_element)[SHARING_KEY], "disagreements": meta.get("disagreements", [])}
+        record = found.record(by_element).get(SHARING_KEY)
+        if record is not None:  # no shared record holds this staff ID number: nothing to note
+            meta = {**record, "disagreements": meta.get("disagreements", [])}
     if meta:
         prefilled[SHARING_KEY] = meta
     return errors

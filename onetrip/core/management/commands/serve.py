@@ -1,7 +1,7 @@
 """`onetrip serve`: the web server, the background worker and the scheduler together (embedded set-up).
 
-Production runs them as separate processes: a WSGI server, `onetrip db_worker` one or more times, and
-`onetrip scheduler`.
+Production runs them as separate processes: a WSGI server, `onetrip db_worker` one or more times,
+`onetrip scheduler` and `onetrip notify worker` (one or two).
 """
 
 import signal
@@ -22,6 +22,7 @@ class Command(BaseCommand):
         helpers = [
             subprocess.Popen([sys.executable, "-m", "onetrip.cli", "db_worker", "--queue-name", "*"]),
             subprocess.Popen([sys.executable, "-m", "onetrip.cli", "scheduler"]),
+            subprocess.Popen([sys.executable, "-m", "onetrip.cli", "notify", "worker"]),
         ]
         pids = "、".join(str(p.pid) for p in helpers)
         self.stdout.write(f"后台任务与定时调度进程已启动（pid {pids}）；网页服务：http://{addrport}/")

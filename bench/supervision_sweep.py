@@ -312,8 +312,10 @@ def _reset(tasks: int, due: int) -> None:
                 WHERE task_id = {task_base} + r.g""",
             _params(),
         )
-        for model in (Dispatch, Notification, StatDelta, OverdueRecord):
-            cursor.execute(f"DELETE FROM {model._meta.db_table}")
+        # TRUNCATE, not DELETE: a DELETE leaves 200,000 dead index entries behind in the outbox tables, which
+        # the next DELETE's foreign-key checks and the next sweep's inserts wade through.
+        tables = ", ".join(m._meta.db_table for m in (Dispatch, Notification, StatDelta, OverdueRecord))
+        cursor.execute(f"TRUNCATE {tables}")
         cursor.execute(f"DELETE FROM {AuditEvent._meta.db_table} WHERE action = 'supervision.sweep'")
         cursor.execute("VACUUM ANALYZE")
 

@@ -19,7 +19,9 @@ handler, half are the department's (every handler is told). The open tasks have 
 Then VACUUM ANALYZE. `--reuse` keeps the database of an earlier run of the same size and only puts the due
 rows back (and deletes what the earlier sweep wrote): minutes instead of a quarter of an hour at 10 M.
 
-Timed (`sweep_s`, wall; `sweep_cpu_s`, this process): `supervision_sweep(now=…)` — every batch: the rows taken
+`calibration_s`: a fixed pure-Python loop timed just before the sweep, to tell a slow machine from a slow sweep.
+Timed (`sweep_s`, wall; `sweep_cpu_s`, this process): `supervision_sweep(now=…, threads=2)` (`--threads`; 2 is
+the default of SUPERVISION_SWEEP_THREADS) — every batch: the rows taken
 with FOR UPDATE SKIP LOCKED by (watch_at, id), their points recomputed from the rules with the calendar, the
 new watch state written, the notifications (inbox rows and SMS dispatches through notify_send_many), the
 stats facts and the overdue records — each batch committed.
@@ -320,7 +322,7 @@ def _reset(tasks: int, due: int) -> None:
         cursor.execute("VACUUM ANALYZE")
 
 
-def run_child(tasks: int, due: int, reuse: bool) -> dict[str, Any]:
+def run_child(tasks: int, due: int, reuse: bool, threads: int = 2) -> dict[str, Any]:
     import django
 
     django.setup()
@@ -348,8 +350,13 @@ def run_child(tasks: int, due: int, reuse: bool) -> dict[str, Any]:
     due_now = TaskWatch.objects.filter(watch_at__lte=now).count()
     assert due_now == due, (due_now, due)
 
+    # The machine's speed just before the sweep (it is shared and its speed varies by ±40 %): a fixed loop.
+    calibration = time.perf_counter()
+    sum(range(10_000_000))
+    calibration_s = time.perf_counter() - calibration
+
     wall, cpu = time.perf_counter(), time.process_time()
-    report = supervision_sweep(now=now)
+    report = supervision_sweep(now=now, threads=threads)
     sweep_s = time.perf_counter() - wall
     sweep_cpu_s = time.process_time() - cpu
 
@@ -360,6 +367,7 @@ def run_child(tasks: int, due: int, reuse: bool) -> dict[str, Any]:
     return {
         "tasks": tasks,
         "due": due,
+        "threads": threads,
         "sweep_s": round(sweep_s, 2),
         "sweep_cpu_s": round(sweep_cpu_s, 2),
         "warned": report.warned,
@@ -369,6 +377,7 @@ def run_child(tasks: int, due: int, reuse: bool) -> dict[str, Any]:
         "dispatches": Dispatch.objects.count(),
         "stat_facts": StatDelta.objects.count(),
         "setup_s": round(setup_s, 1),
+        "calibration_s": round(calibration_s, 3),
     }
 
 
@@ -387,7 +396,12 @@ def _pg_fresh(url: str) -> None:
 
 
 def measure(
-    *, tasks: int = 10_000_000, due: int = 100_000, database_url: str | None = None, reuse: bool = False
+    *,
+    tasks: int = 10_000_000,
+    due: int = 100_000,
+    database_url: str | None = None,
+    reuse: bool = False,
+    threads: int = 2,
 ) -> dict[str, Any]:
     """Generate `tasks` watched tasks, `due` of them newly due, in a fresh bench database; time one sweep.
     `reuse`: keep the database of an earlier run with the same sizes and only reset its due rows."""
@@ -416,6 +430,8 @@ def measure(
                 str(tasks),
                 "--due",
                 str(due),
+                "--threads",
+                str(threads),
                 *(["--reuse"] if reuse else []),
             ],
             env=env,
@@ -437,12 +453,23 @@ def main() -> None:
         action="store_true",
         help="keep the bench database of an earlier run; reset only its due rows",
     )
+    parser.add_argument(
+        "--threads", type=int, default=2, help="sweep threads (the default SUPERVISION_SWEEP_THREADS is 2)"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_child(args.tasks, args.due, args.reuse), ensure_ascii=False), flush=True)
+        print(
+            json.dumps(run_child(args.tasks, args.due, args.reuse, args.threads), ensure_ascii=False),
+            flush=True,
+        )
         return
-    print(json.dumps(measure(tasks=args.tasks, due=args.due, reuse=args.reuse), ensure_ascii=False))
+    print(
+        json.dumps(
+            measure(tasks=args.tasks, due=args.due, reuse=args.reuse, threads=args.threads),
+            ensure_ascii=False,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -186,3 +186,7 @@ NOTIFY_SITE_URL = os.environ.get("NOTIFY_SITE_URL", "")
 NOTIFY_SMS_URL = os.environ.get("NOTIFY_SMS_URL", "")
 NOTIFY_SMS_API_KEY = os.environ.get("NOTIFY_SMS_API_KEY", "")
 NOTIFY_SMS_SIGN = os.environ.get("NOTIFY_SMS_SIGN", "OneTrip")
+
+# The supervision sweep works its batches in this many threads (PostgreSQL; each has its own connection),
+# so one thread's Python work overlaps the others' time in the database.
+SUPERVISION_SWEEP_THREADS = int(os.environ.get("SUPERVISION_SWEEP_THREADS", "2"))

@@ -1,6 +1,6 @@
 """Demo data for notifications (idempotent): a welcome message in every demo user's inbox, pointing to the
-notification settings, and an example group robot for 区市场监管局 that is left switched off (the demo runs
-offline; an admin enters the real 浙政钉 robot address and secret and switches it on).
+notification settings. No group robot: its address and secret are a department's own (an admin adds them in
+the admin), and an invented address would be a call to the internet waiting to happen.
 
 Returns (label, total, created) rows like the other demo loaders; a second run creates nothing.
 """
@@ -11,12 +11,10 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from onetrip.notify.models import DepartmentRobot, Notification
+from onetrip.notify.models import Notification
 from onetrip.notify.services import NotificationDraft, notify_send_many
-from onetrip.orgs.models import Department, User
+from onetrip.orgs.models import User
 
-ROBOT_DEPARTMENT = "ld-scjg"
-ROBOT_URL = "https://oapi.dingtalk.com/robot/send?access_token=REPLACE-WITH-THE-GROUP-ROBOT-TOKEN"
 WELCOME_TITLE = "欢迎使用消息中心"
 WELCOME_BODY = (
     "办件受理、补正告知、办结出件、待办提醒、临期预警和督办通知都会发到这里。"
@@ -48,17 +46,4 @@ def notify_demo_load() -> NotifyDemoSummary:
         ]
     )
     summary.counts.append(("站内消息", Notification.objects.filter(kind="welcome").count(), created))
-    robots_created = 0
-    department = Department.objects.filter(code=ROBOT_DEPARTMENT).first()
-    if department is not None:
-        _, made = DepartmentRobot.objects.get_or_create(
-            department=department,
-            defaults={
-                "name": f"{department.name}审批群机器人（示例，未启用）",
-                "url": ROBOT_URL,
-                "is_active": False,
-            },
-        )
-        robots_created = int(made)
-    summary.counts.append(("部门机器人", DepartmentRobot.objects.count(), robots_created))
     return summary

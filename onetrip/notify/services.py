@@ -1,28 +1,28 @@
 """Writing notifications. Call these inside the transaction of the event that causes them (the outbox).
 
-`notify_send_many` inserts the inbox rows with `INSERT … ON CONFLICT (dedup_key) DO NOTHING RETURNING`, so
-the count of new rows is exact even when two sweeps race, and queues one `Dispatch` per enabled external
-channel of each new notification in the same transaction. Everything is batched: a sweep of 100,000
-reminders costs a few queries per thousand rows, never one per row; a single notification costs three
-statements (insert, routing read, dispatch insert). On PostgreSQL a trigger on the dispatch insert sends
-`NOTIFY onetrip_notify`, delivered at commit, which wakes the dispatcher worker at once.
+`notify_send_many` inserts the inbox rows whose dedup_key is new, so the count of new rows is exact even when
+two sweeps race, and queues one `Dispatch` per enabled external channel of each new notification in the same
+transaction. Everything is batched: a sweep of 100,000 reminders costs a few statements per batch, never one
+per row. SQLite gets `INSERT … ON CONFLICT (dedup_key) DO NOTHING RETURNING`; PostgreSQL gets the rows by
+COPY (`core.bulk`: Django would quote every array element in Python), see `_insert_notifications_postgresql`.
+On PostgreSQL a trigger on the dispatch insert sends `NOTIFY onetrip_notify`, delivered at commit, which
+wakes the dispatcher worker at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from onetrip.core.audit import audit_record
+from onetrip.core.bulk import allocate_ids, copy_rows, copy_to_temp, json_text, timestamp_text
 from onetrip.core.clock import now as clock_now
 from onetrip.core.errors import DomainError, ErrorDetail, not_found
 from onetrip.notify.kinds import URGENT_KINDS, kind_label
@@ -33,15 +33,18 @@ from onetrip.notify.models import (
     DispatchStatus,
     Notification,
 )
-from onetrip.notify.routing import routes_for
+from onetrip.notify.routing import Route, routes_for
 from onetrip.orgs.models import User
 
 # The channel the worker LISTENs on (PostgreSQL); the trigger in migration 0001 uses the same name.
 WAKE_CHANNEL = "onetrip_notify"
-# Rows per INSERT statement. PostgreSQL gets one array per column (`unnest`), so a statement has a handful
-# of parameters whatever its size; SQLite gets VALUES lists within its parameter limit.
-_PG_BATCH = 5000
+# SQLite gets VALUES lists within its parameter limit; PostgreSQL gets the rows by COPY (core.bulk).
 _SQLITE_BATCH = 500
+# The drafts on PostgreSQL: COPY into this session table, then one INSERT … SELECT … ON CONFLICT from it.
+_BATCH_DEFINITION = (
+    "recipient_id bigint, kind text, title text, body text, link text, dedup_key text, data jsonb"
+)
+_BATCH_COLUMNS = "recipient_id, kind, title, body, link, dedup_key, data"
 
 
 @dataclass(frozen=True)
@@ -66,41 +69,64 @@ def _run(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
 
 
 def _insert_notifications(drafts: Sequence[NotificationDraft], at: dt.datetime) -> list[tuple[int, int, str]]:
-    """INSERT … ON CONFLICT (dedup_key) DO NOTHING RETURNING: (id, recipient_id, kind) of the rows made here,
-    exact even when another transaction inserts the same keys at the same moment."""
-    table = _q(Notification._meta.db_table)
-    columns = "recipient_id, kind, title, body, link, dedup_key, data, created_at"
-    tail = "ON CONFLICT (dedup_key) DO NOTHING RETURNING id, recipient_id, kind"
+    """Insert the drafts whose dedup_key is new: (id, recipient_id, kind) of the rows made here, exact even
+    when another transaction inserts the same keys at the same moment."""
     rows = [
         (
             d.recipient_id,
-            d.kind[:40],
+            str(d.kind)[:40],
             d.title[:255],
             d.body,
             d.link[:255],
             d.dedup_key,
-            json.dumps(d.data or {}, cls=DjangoJSONEncoder),
+            json_text(d.data or {}),
         )
         for d in drafts
     ]
+    if connection.vendor == "postgresql":
+        return _insert_notifications_postgresql(rows, at)
+    table = _q(Notification._meta.db_table)
     created_at = Notification._meta.get_field("created_at").get_db_prep_value(at, connection)
     new: list[tuple[int, int, str]] = []
-    if connection.vendor == "postgresql":
-        for start in range(0, len(rows), _PG_BATCH):
-            columns_of_batch = [list(col) for col in zip(*rows[start : start + _PG_BATCH], strict=True)]
-            sql = (
-                f"INSERT INTO {table} ({columns}) SELECT u.r, u.k, u.t, u.b, u.l, u.d, u.j::jsonb, %s "
-                "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
-                f"%s::text[]) AS u(r, k, t, b, l, d, j) {tail}"
-            )
-            new += _run(sql, [created_at, *columns_of_batch])
-    else:
-        for start in range(0, len(rows), _SQLITE_BATCH):
-            batch = rows[start : start + _SQLITE_BATCH]
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(batch))
-            params = [value for row in batch for value in (*row, created_at)]
-            new += _run(f"INSERT INTO {table} ({columns}) VALUES {values} {tail}", params)
+    for start in range(0, len(rows), _SQLITE_BATCH):
+        batch = rows[start : start + _SQLITE_BATCH]
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(batch))
+        params = [value for row in batch for value in (*row, created_at)]
+        new += _run(
+            f"INSERT INTO {table} ({_BATCH_COLUMNS}, created_at) VALUES {values} "
+            "ON CONFLICT (dedup_key) DO NOTHING RETURNING id, recipient_id, kind",
+            params,
+        )
     return new
+
+
+def _insert_notifications_postgresql(
+    rows: list[tuple[Any, ...]], at: dt.datetime
+) -> list[tuple[int, int, str]]:
+    """Usually every key is new (a sweep takes each task once): the rows are COPYed with ids drawn from the
+    sequence beforehand, the cheapest write there is. When a key was used already (a re-run, a reopened task,
+    a second worker) the COPY fails on the unique constraint inside its savepoint, which is rolled back, and
+    the rows go through a temporary table into INSERT … ON CONFLICT (dedup_key) DO NOTHING RETURNING, which
+    skips exactly the used keys (about 40 % slower, `bench/supervision_sweep.py`)."""
+    created_at = timestamp_text(at)
+    ids = allocate_ids(Notification, len(rows))
+    try:
+        with transaction.atomic():
+            copy_rows(
+                Notification._meta.db_table,
+                ("id", *_BATCH_COLUMNS.split(", "), "created_at"),
+                ((pk, *row, created_at) for pk, row in zip(ids, rows, strict=True)),
+            )
+        return [(pk, row[0], row[1]) for pk, row in zip(ids, rows, strict=True)]
+    except IntegrityError:
+        pass
+    copy_to_temp("notify_batch", _BATCH_DEFINITION, rows)
+    return _run(
+        f"INSERT INTO {_q(Notification._meta.db_table)} ({_BATCH_COLUMNS}, created_at) "
+        f"SELECT {_BATCH_COLUMNS}, %s FROM notify_batch "
+        "ON CONFLICT (dedup_key) DO NOTHING RETURNING id, recipient_id, kind",
+        [created_at],
+    )
 
 
 def _insert_dispatches(rows: Sequence[tuple[int, str, str, int | None]], at: dt.datetime) -> None:
@@ -110,13 +136,14 @@ def _insert_dispatches(rows: Sequence[tuple[int, str, str, int | None]], at: dt.
     columns = "notification_id, channel, address, robot_id, status, attempts, next_attempt_at, last_error, created_at"
     due = Dispatch._meta.get_field("next_attempt_at").get_db_prep_value(at, connection)
     if connection.vendor == "postgresql":
-        for start in range(0, len(rows), _PG_BATCH):
-            n, c, a, r = (list(col) for col in zip(*rows[start : start + _PG_BATCH], strict=True))
-            sql = (
-                f"INSERT INTO {table} ({columns}) SELECT u.n, u.c, u.a, u.r, %s, 0, %s, '', %s "
-                "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[]) AS u(n, c, a, r)"
-            )
-            _run(sql, [DispatchStatus.PENDING, due, due, n, c, a, r])
+        pending = DispatchStatus.PENDING.value
+        at_text = timestamp_text(at)
+        copy_rows(
+            Dispatch._meta.db_table,
+            columns.split(", "),
+            # str(c): COPY would write a DispatchChannel member by its enum name, not its value.
+            ((n, str(c), a, r, pending, 0, at_text, "", at_text) for n, c, a, r in rows),
+        )
     else:
         for start in range(0, len(rows), _SQLITE_BATCH):
             batch = rows[start : start + _SQLITE_BATCH]
@@ -143,12 +170,15 @@ def notify_send_many(*, drafts: Sequence[NotificationDraft], at: dt.datetime | N
         if not new:
             return 0
         routes = routes_for(recipient_id for _, recipient_id, _ in new)
-        dispatches = [
-            (notification_id, route.channel, route.address, route.robot_id)
-            for notification_id, recipient_id, kind in new
-            if recipient_id in routes
-            for route in routes[recipient_id].for_kind(kind)
-        ]
+        chosen: dict[tuple[int, str], list[Route]] = {}  # a sweep sends one kind to a person many times
+        dispatches = []
+        for notification_id, recipient_id, kind in new:
+            if recipient_id not in routes:
+                continue
+            found = chosen.get((recipient_id, kind))
+            if found is None:
+                found = chosen[recipient_id, kind] = routes[recipient_id].for_kind(kind)
+            dispatches += [(notification_id, r.channel, r.address, r.robot_id) for r in found]
         if dispatches:
             _insert_dispatches(dispatches, at)
     return len(new)

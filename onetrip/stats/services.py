@@ -31,18 +31,17 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from onetrip.core.audit import audit_record
+from onetrip.core.bulk import copy_rows, json_text, timestamp_text
 from onetrip.core.errors import DomainError, ErrorDetail
 from onetrip.stats.models import (
     COUNTERS,
@@ -82,24 +81,19 @@ def stats_record(*, case_id: int, kind: str, at: dt.datetime, data: dict[str, An
 
 
 def stats_record_many(*, rows: Iterable[tuple[int, str, dt.datetime, dict[str, Any]]]) -> None:
-    """Many facts at once (a sweep may record 100,000). PostgreSQL gets one INSERT … SELECT unnest(…) per
-    5,000 rows: a few parameters per statement, no model instances."""
+    """Many facts at once (a sweep may record 100,000): one COPY on PostgreSQL (`core.bulk`), no model
+    instances."""
     if connection.vendor != "postgresql":
         StatDelta.objects.bulk_create(
             [StatDelta(case_id=case_id, kind=kind, at=at, data=data) for case_id, kind, at, data in rows]
         )
         return
-    table = connection.ops.quote_name(StatDelta._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} (case_id, kind, at, data) SELECT u.c, u.k, u.a, u.d::jsonb "
-        "FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::text[]) AS u(c, k, a, d)"
+    copy_rows(
+        StatDelta._meta.db_table,
+        ("case_id", "kind", "at", "data"),
+        # str(kind): COPY would write a StatKind member by its enum name, not its value.
+        ((case_id, str(kind), timestamp_text(at), json_text(data)) for case_id, kind, at, data in rows),
     )
-    encoded = (
-        (case_id, kind, at, json.dumps(data, cls=DjangoJSONEncoder)) for case_id, kind, at, data in rows
-    )
-    with connection.cursor() as cursor:
-        while batch := list(itertools.islice(encoded, 5000)):
-            cursor.execute(sql, [list(column) for column in zip(*batch, strict=True)])
 
 
 # --------------------------------------------------------------------------------------- contributions

@@ -38,10 +38,14 @@ records and the new watch state commit together. Notification dedup keys are det
 (`task-warn:<task>:u<user>`, `task-overdue:…`, `task-remind:<task>:<date>:<slot>:u<user>`), so even a re-run
 over the same instant or a second worker never sends the same message twice.
 
-**Cost.** Set-based per batch: one SELECT (joined with the task, its case and instance), working-day points
-from a cache keyed by (acceptance day, day count) — computed once per distinct creation day and rule, not
-per row —, on PostgreSQL a COPY of the new states into a temporary table and one upsert from it (no
-per-value quoting in Python), one bulk insert each for notifications, facts and overdue records.
+**Cost.** Set-based per batch: one SELECT (joined with the task, its case and instance; on PostgreSQL read
+with psycopg's C loaders, `core.bulk.fetch_values`), working-day points from a cache keyed by (acceptance
+day, day count) — computed once per distinct creation day and rule, not per row —, and on PostgreSQL every
+write by COPY (`core.bulk`): the new states into a temporary table and one upsert from it, the notifications
+and their dispatches, the facts, the overdue records. `threads` (settings.SUPERVISION_SWEEP_THREADS) works
+the batches in several threads with their own connections, so Python and PostgreSQL overlap. The outbox
+and overdue tables have no database foreign keys: PostgreSQL checks each one per row at commit, which cost
+this sweep as much as everything else together (see the models).
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +63,7 @@ from django.urls import reverse
 
 from onetrip.catalog.models import Item
 from onetrip.core.audit import audit_record
+from onetrip.core.bulk import copy_to_temp, fetch_values, timestamp_text
 from onetrip.core.errors import Conflict, DomainError, ErrorDetail, Forbidden
 from onetrip.flow.models import OPEN_TASK_STATUSES, ProcessInstanceRecord, TaskKind, TaskRecord
 from onetrip.flow.selectors import warning_share
@@ -432,6 +438,14 @@ class SweepReport:
     reminders: int = 0
     notifications: int = 0
     finished: int = 0  # closed tasks the sweep stopped watching
+
+    @classmethod
+    def total(cls, reports: Iterable[SweepReport]) -> SweepReport:
+        total = cls()
+        for report in reports:
+            for name, value in report.as_dict().items():
+                setattr(total, name, getattr(total, name) + value)
+        return total
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -878,38 +892,33 @@ _OVERDUE_COLUMNS = "task_id, case_id, department_id, person_id, rule_id, overdue
 
 
 def _write_postgresql(batch: _Batch, now: dt.datetime) -> None:
-    """COPY the batch into this connection's temporary tables (psycopg's C row dumping; no parameter quoting
-    in Python), then one upsert and one insert from them."""
-    watch = TaskWatch._meta.db_table
-    overdue = OverdueRecord._meta.db_table
+    """COPY the batch into this session's temporary tables (core.bulk), then one upsert and one insert from
+    them."""
+    ts = timestamp_text
     with connection.cursor() as cursor:
-        raw = cursor.cursor
         if batch.states:
-            cursor.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS supervision_batch_state (task_id bigint, alert varchar(8), "
-                "warn_at timestamptz, overdue_at timestamptz, watch_at timestamptz, rule_id bigint, "
-                "reminders integer)"
+            copy_to_temp(
+                "supervision_batch_state",
+                "task_id bigint, alert varchar(8), warn_at timestamptz, overdue_at timestamptz, "
+                "watch_at timestamptz, rule_id bigint, reminders integer",
+                (
+                    (task, alert, ts(warn_at), ts(overdue_at), ts(watch_at), rule, reminders)
+                    for task, alert, warn_at, overdue_at, watch_at, rule, reminders in batch.states
+                ),
             )
-            cursor.execute("TRUNCATE supervision_batch_state")
-            with raw.copy(f"COPY supervision_batch_state ({_STATE_COLUMNS}) FROM STDIN") as copy:
-                for state in batch.states:
-                    copy.write_row(state)
             cursor.execute(
-                f"INSERT INTO {watch} ({_STATE_COLUMNS}) SELECT {_STATE_COLUMNS} FROM supervision_batch_state "
-                + _UPSERT_TAIL
+                f"INSERT INTO {TaskWatch._meta.db_table} ({_STATE_COLUMNS}) "
+                f"SELECT {_STATE_COLUMNS} FROM supervision_batch_state {_UPSERT_TAIL}"
             )
         if batch.overdue:
-            cursor.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS supervision_batch_overdue (task_id bigint, case_id bigint, "
-                "department_id bigint, person_id bigint, rule_id bigint, overdue_at timestamptz, "
-                "recorded_at timestamptz)"
+            copy_to_temp(
+                "supervision_batch_overdue",
+                "task_id bigint, case_id bigint, department_id bigint, person_id bigint, rule_id bigint, "
+                "overdue_at timestamptz, recorded_at timestamptz",
+                ((*record[:5], ts(record[5]), ts(now)) for record in batch.overdue),
             )
-            cursor.execute("TRUNCATE supervision_batch_overdue")
-            with raw.copy(f"COPY supervision_batch_overdue ({_OVERDUE_COLUMNS}) FROM STDIN") as copy:
-                for record in batch.overdue:
-                    copy.write_row((*record, now))
             cursor.execute(
-                f"INSERT INTO {overdue} ({_OVERDUE_COLUMNS}) SELECT {_OVERDUE_COLUMNS} "
+                f"INSERT INTO {OverdueRecord._meta.db_table} ({_OVERDUE_COLUMNS}) SELECT {_OVERDUE_COLUMNS} "
                 "FROM supervision_batch_overdue ON CONFLICT (task_id) DO NOTHING"
             )
 
@@ -949,7 +958,7 @@ def _write(batch: _Batch, report: SweepReport, now: dt.datetime) -> None:
 def _take(qs: Any, columns: Sequence[str], batch: int) -> list[_Row]:
     if connection.features.has_select_for_update_skip_locked:
         qs = qs.select_for_update(skip_locked=True, of=("self",), no_key=True)
-    return [_Row(*values) for values in qs.values_list(*columns)[:batch]]
+    return [_Row(*values) for values in fetch_values(qs[:batch], columns)]
 
 
 def _process(s: _Sweep, rows: list[_Row], report: SweepReport, *, new: bool) -> None:
@@ -981,13 +990,39 @@ def _process(s: _Sweep, rows: list[_Row], report: SweepReport, *, new: bool) -> 
         )
 
 
-def supervision_sweep(*, now: dt.datetime, batch: int = DEFAULT_BATCH) -> SweepReport:
+def supervision_sweep(*, now: dt.datetime, batch: int = DEFAULT_BATCH, threads: int = 1) -> SweepReport:
     """Look at every task the sweep has not seen yet and every watched task whose point has come (see the
     module docstring). Batches of `batch` rows, each in its own transaction; safe to run in several
-    processes at once."""
+    processes at once.
+
+    `threads` > 1 (PostgreSQL, called outside a transaction) works the batches in that many threads, each
+    with its own connection, so one thread's Python work overlaps the others' time in the database. Rows
+    are taken with SKIP LOCKED, so the threads share the work as separate processes would."""
     if now.tzinfo is None:
         raise ValueError("supervision_sweep needs an aware `now`")
+    if threads < 1:
+        raise ValueError("threads must be at least 1")
     s = _Sweep(now)
+    if threads == 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        # Inside a caller's transaction (a test, a management shell) other connections would not see its
+        # rows: one thread.
+        return _sweep_pass(s, batch)
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="supervision-sweep") as pool:
+        reports = list(pool.map(lambda _: _sweep_in_thread(s, batch), range(threads)))
+    return SweepReport.total(reports)
+
+
+def _sweep_in_thread(s: _Sweep, batch: int) -> SweepReport:
+    try:
+        return _sweep_pass(s, batch)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def _sweep_pass(s: _Sweep, batch: int) -> SweepReport:
+    """Both loops of one sweep, as one worker. Several passes may run at once (threads or processes): each
+    takes rows with SKIP LOCKED past its own keyset cursor, so every due row is taken by exactly one."""
+    now = s.now
     report = SweepReport()
     last_id = 0
     while True:  # tasks never seen: the partial index flow_task_unwatched

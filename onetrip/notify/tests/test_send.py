@@ -178,3 +178,48 @@ def test_channels_without_a_server_are_not_queued(settings, monkeypatch):
     notify_send(recipient_id=user.pk, kind="case_accepted", title="t", dedup_key="email", at=AT)
     assert _channels(Notification.objects.get(dedup_key="none")) == {}
     assert _channels(Notification.objects.get(dedup_key="email")) == {"email": "a@example.cn"}
+
+
+def test_a_batch_mixing_used_and_new_keys_stores_and_queues_only_the_new_ones():
+    # On PostgreSQL the batch first goes in by COPY; the used key fails it, and the fallback (temporary
+    # table + ON CONFLICT DO NOTHING) must store the same rows an all-new batch would, with their dispatches.
+    users = [f.user(email=f"m{i}@example.cn", phone=f"1381234{i:04d}") for i in range(3)]
+    notify_send(recipient_id=users[0].pk, kind="task_overdue", title="旧", dedup_key="mix:0", at=AT)
+    drafts = [
+        NotificationDraft(u.pk, "task_overdue", f"超期{i}", f"mix:{i}", "正文", "/flow/tasks/1/", {"n": i})
+        for i, u in enumerate(users * 50)
+    ]
+    with transaction.atomic():
+        assert notify_send_many(drafts=drafts, at=AT) == 149
+        # The transaction is still usable after the failed COPY was rolled back to its savepoint.
+        assert Notification.objects.count() == 150
+    fresh = Notification.objects.get(dedup_key="mix:7")
+    assert (fresh.recipient_id, fresh.kind, fresh.title, fresh.body, fresh.link, fresh.data) == (
+        users[1].pk,
+        "task_overdue",
+        "超期7",
+        "正文",
+        "/flow/tasks/1/",
+        {"n": 7},
+    )
+    assert fresh.created_at == AT
+    assert _channels(fresh) == {"email": "m1@example.cn", "sms": "13812340001"}
+    assert Notification.objects.get(dedup_key="mix:0").title == "旧"
+    assert Dispatch.objects.count() == 2 * 150
+    assert set(Dispatch.objects.values_list("status", "next_attempt_at")) == {("pending", AT)}
+
+
+def test_an_all_new_batch_stores_every_column_and_returns_the_ids_its_dispatches_use():
+    user = f.user(email="n@example.cn")
+    drafts = [
+        NotificationDraft(user.pk, "task_warning", f"t{i}", f"new:{i}", data={"i": i}) for i in range(120)
+    ]
+    assert notify_send_many(drafts=drafts, at=AT) == 120
+    rows = Notification.objects.order_by("id")
+    assert [n.dedup_key for n in rows] == [f"new:{i}" for i in range(120)]
+    assert [n.data for n in rows] == [{"i": i} for i in range(120)]
+    dispatched = dict(Dispatch.objects.values_list("notification_id", "address"))
+    assert dispatched == {n.pk: "n@example.cn" for n in rows}
+    # The ids came from the table's own sequence: an ORM insert afterwards continues after them.
+    later = Notification.objects.create(recipient=user, kind="k", title="t", dedup_key="later", created_at=AT)
+    assert later.pk > max(n.pk for n in rows)

@@ -36,6 +36,7 @@ def test_the_command_sweeps_at_the_given_instant_and_prints_its_report():
         ["--now", "2026-05-13T09:00:00"],
         ["--now", "yesterday"],
         ["--batch", "0"],
+        ["--threads", "0"],
         ["--loop", "--now", "2026-05-13T09:00:00+08:00"],
         ["--loop", "--interval", "0"],
     ],

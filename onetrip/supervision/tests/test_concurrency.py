@@ -99,3 +99,43 @@ def test_workers_sweeping_at_once_send_each_reminder_exactly_once():
     reports = _race(local(2026, 5, 7, 12, 5).isoformat())
     assert sum(r["checked"] + r["discovered"] for r in reports) == 0
     assert Notification.objects.count() == 4 * TASKS
+
+
+def test_a_sweep_in_threads_shares_the_batches_and_sends_each_reminder_once(monkeypatch):
+    import threading
+
+    from onetrip.supervision import services
+
+    seed_flushed_database()
+    item = slow_item()
+    rule_for(item, warn_after_days=1, overdue_after_days=2, remind_from_days=1)
+    start = local(2026, 4, 29, 10, 0)
+    tasks = [open_tasks(item_case(item=item, now=start))[0] for _ in range(TASKS)]
+    handler, leader = team(tasks[0].department)
+    workers: list[str] = []
+    work = services._process
+
+    def recording(*args: Any, **kwargs: Any) -> None:
+        workers.append(threading.current_thread().name)
+        work(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_process", recording)
+
+    report = supervision_sweep(now=local(2026, 4, 29, 10, 1), batch=2, threads=3)
+    assert report.discovered == TASKS
+    report = supervision_sweep(now=local(2026, 5, 7, 12, 5), batch=2, threads=3)
+    assert (report.checked, report.reminders, report.overdue) == (TASKS, TASKS, TASKS)
+    assert report.notifications == 4 * TASKS  # overdue and reminder, to the handler and the leader
+    assert all(name.startswith("supervision-sweep") for name in workers)
+    assert len(set(workers)) >= 2, workers  # the batches really went to several threads
+
+    ids = [t.pk for t in tasks]
+    assert OverdueRecord.objects.filter(task_id__in=ids).count() == TASKS
+    reminders = Notification.objects.filter(kind="task_reminder")
+    assert Counter(reminders.values_list("recipient_id", flat=True)) == {handler.pk: TASKS, leader.pk: TASKS}
+    assert Counter(StatDelta.objects.values_list("kind", flat=True)) == {
+        StatKind.WARNED: TASKS,
+        StatKind.OVERDUE: TASKS,
+    }
+    again = supervision_sweep(now=local(2026, 5, 7, 12, 5), batch=2, threads=3)
+    assert again.checked + again.discovered == 0

@@ -321,3 +321,26 @@ def test_a_withdrawn_approval_reopens_a_red_task_without_counting_it_twice():
     assert report.discovered >= 1 and report.overdue == 0 and report.warned == 0
     assert reload(task).alert == AlertLevel.RED
     assert OverdueRecord.objects.filter(task_id=task.pk).count() == 1 and StatDelta.objects.count() == facts
+
+
+def test_a_sweep_inside_a_transaction_stays_in_its_thread(monkeypatch):
+    # Other connections could not see the caller's uncommitted rows, so `threads` is ignored there.
+    import threading
+
+    from onetrip.supervision import services
+
+    names: list[str] = []
+    work = services._sweep_pass
+
+    def recording(*args, **kwargs):
+        names.append(threading.current_thread().name)
+        return work(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_sweep_pass", recording)
+    supervision_sweep(now=dt.datetime(2026, 5, 7, 4, 5, tzinfo=dt.UTC), threads=4)
+    assert names == [threading.current_thread().name]
+
+
+def test_threads_must_be_positive():
+    with pytest.raises(ValueError):
+        supervision_sweep(now=dt.datetime(2026, 5, 7, 4, 5, tzinfo=dt.UTC), threads=0)

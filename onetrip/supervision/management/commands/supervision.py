@@ -1,4 +1,4 @@
-"""`onetrip supervision sweep [--now ISO] [--batch N] [--loop [--interval S]]`: the supervision sweep, once
+"""`onetrip supervision sweep [--now ISO] [--batch N] [--threads N] [--loop [--interval S]]`: the supervision sweep, once
 (or at --now), or as a long-running worker process for production (several may run side by side on
 PostgreSQL: rows are taken with SKIP LOCKED and notifications are deduplicated)."""
 
@@ -11,6 +11,7 @@ import signal
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 
@@ -29,18 +30,27 @@ class Command(BaseCommand):
             "--now", help="以此时刻为准（带时区的 ISO 时间），默认当前时间；不能与 --loop 同用"
         )
         parser.add_argument("--batch", type=int, default=DEFAULT_BATCH, help="每批任务数（每批一个事务）")
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=None,
+            help="并行线程数（PostgreSQL；默认取 SUPERVISION_SWEEP_THREADS）",
+        )
         parser.add_argument("--loop", action="store_true", help="持续运行，每隔 --interval 秒扫描一次")
         parser.add_argument("--interval", type=float, default=60.0, help="持续运行时的扫描间隔（秒）")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["batch"] < 1:
             raise CommandError("--batch 须为正整数")
+        threads = settings.SUPERVISION_SWEEP_THREADS if options["threads"] is None else options["threads"]
+        if threads < 1:
+            raise CommandError("--threads 须为正整数")
         if options["loop"]:
             if options["now"]:
                 raise CommandError("--now 不能与 --loop 同用")
             if options["interval"] <= 0:
                 raise CommandError("--interval 须大于 0")
-            self._loop(options["batch"], options["interval"])
+            self._loop(options["batch"], threads, options["interval"])
             return
         now = clock.now()
         if options["now"]:
@@ -50,9 +60,11 @@ class Command(BaseCommand):
                 raise CommandError("--now 须为 ISO 时间，如 2026-03-02T10:00:00+08:00") from None
             if now.tzinfo is None:
                 raise CommandError("--now 须带时区")
-        self.stdout.write(json.dumps(supervision_sweep(now=now, batch=options["batch"]).as_dict()))
+        self.stdout.write(
+            json.dumps(supervision_sweep(now=now, batch=options["batch"], threads=threads).as_dict())
+        )
 
-    def _loop(self, batch: int, interval: float) -> None:
+    def _loop(self, batch: int, threads: int, interval: float) -> None:
         stopping = False
 
         def stop(*_: Any) -> None:
@@ -61,17 +73,17 @@ class Command(BaseCommand):
 
         previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
-            self._run(batch, interval, lambda: stopping)
+            self._run(batch, threads, interval, lambda: stopping)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
-    def _run(self, batch: int, interval: float, stopping: Any) -> None:
+    def _run(self, batch: int, threads: int, interval: float, stopping: Any) -> None:
         while not stopping():
             started = time.monotonic()
             close_old_connections()
             try:
-                report = supervision_sweep(now=clock.now(), batch=batch)
+                report = supervision_sweep(now=clock.now(), batch=batch, threads=threads)
                 if report.discovered or report.checked:
                     self.stdout.write(json.dumps(report.as_dict()))
             except Exception:  # a failed pass is retried at the next interval; the worker stays up

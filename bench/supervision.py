@@ -2,8 +2,8 @@
 {"tasks", "due", "sweep_s", "dashboard_ms", "notify_p99_s"}.
 
 Run from the repository root on PostgreSQL: `.venv/bin/python bench/supervision.py [--tasks N]`
-(default 10,000,000 tasks; `--tasks 1000000` for a quicker trial). Each part runs in its own bench
-database, dropped and created afresh:
+(default 10,000,000 tasks; `--tasks 1000000` for a quicker trial; `--reuse` keeps the sweep's database of an
+earlier run). Each part runs in its own bench database, dropped and created afresh:
 
 - sweep_s       bench/supervision_sweep.py: N generated tasks, 100,000 of them newly due; one full sweep
                 (yellow/red states, reminders written to the outbox, statistics facts).
@@ -36,13 +36,19 @@ def main() -> None:
     )
     parser.add_argument("--due", type=int, default=100_000, help="tasks newly due for the sweep")
     parser.add_argument("--notify-seconds", type=int, default=30, help="how long to produce events at 200/s")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="sweep: keep the bench database of an earlier run of the same size (supervision_sweep.py --reuse)",
+    )
+    parser.add_argument("--threads", type=int, default=2, help="sweep threads (SUPERVISION_SWEEP_THREADS)")
     args = parser.parse_args()
 
     import supervision_dashboard
     import supervision_notify
     import supervision_sweep
 
-    sweep = supervision_sweep.measure(tasks=args.tasks, due=args.due)
+    sweep = supervision_sweep.measure(tasks=args.tasks, due=args.due, reuse=args.reuse, threads=args.threads)
     dashboard = supervision_dashboard.measure(cases=args.tasks)
     notify = supervision_notify.measure(rate=200, seconds=args.notify_seconds)
     print(

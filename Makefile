@@ -22,6 +22,9 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# A local start: without SECRET_KEY in the environment, the settings create a random one in var/secret_key
+# (any other start without a key refuses to run).
+run: export ONETRIP_LOCAL := 1
 run: install
 	$(ONETRIP) collectstatic --noinput --verbosity 0
 	$(ONETRIP) migrate --noinput
@@ -29,7 +32,7 @@ run: install
 	$(ONETRIP) serve
 
 test: install
-	$(ONETRIP) collectstatic --noinput --verbosity 0
+	ONETRIP_LOCAL=1 $(ONETRIP) collectstatic --noinput --verbosity 0
 	$(VENV)/bin/ruff check onetrip bench
 	$(VENV)/bin/ruff format --check onetrip bench
 	$(VENV)/bin/mypy
@@ -53,6 +56,7 @@ test-postgres:
 lint:
 	$(VENV)/bin/ruff check onetrip bench && $(VENV)/bin/ruff format --check onetrip bench && $(VENV)/bin/mypy
 
+bench: export ONETRIP_LOCAL := 1
 bench: install
 	$(PY) bench/workdays.py
 	$(PY) bench/catalog.py

@@ -1,4 +1,10 @@
+import os
+
 import pytest
+
+# The settings refuse to start without a SECRET_KEY unless DEBUG or a local start; the suite brings its own
+# (pytest-django imports the settings after this file).
+os.environ.setdefault("SECRET_KEY", "onetrip-test-suite-only-" + "k" * 40)
 
 
 @pytest.fixture(autouse=True)

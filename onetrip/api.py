@@ -1,10 +1,11 @@
 """The REST API under /api/v1/ (Django Ninja); the OpenAPI document is /api/v1/openapi.json."""
 
+from django.db import DataError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
-from onetrip.core.errors import DomainError
+from onetrip.core.errors import DomainError, ErrorDetail
 
 api = NinjaAPI(
     title="OneTrip API",
@@ -47,6 +48,26 @@ def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         ]
     }
     return api.create_response(request, body, status=401)
+
+
+@api.exception_handler(DataError)
+@api.exception_handler(OverflowError)
+def _out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A value the database cannot hold (an id beyond 64 bits, text longer than its column): the input's
+    fault, and nothing was written (the transaction rolled back)."""
+    detail = ErrorDetail(
+        "out_of_range", "输入的数值或长度超出允许范围", "A value is out of the allowed range"
+    )
+    return api.create_response(request, DomainError(detail).as_dict(), status=400)
+
+
+@api.exception_handler(OperationalError)
+def _database_unavailable(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    """The database is unreachable or busy: try again later (503), in the standard error body."""
+    detail = ErrorDetail("unavailable", "系统繁忙，请稍后重试", "The service is temporarily unavailable")
+    response = api.create_response(request, DomainError(detail).as_dict(), status=503)
+    response["Retry-After"] = "5"
+    return response
 
 
 def _register_routers() -> None:

@@ -1,7 +1,9 @@
 """One form (一表申请) and one set of materials (一套材料) for a bundle: pure functions over spec.py data.
 
 Form rules
-- A field bound to a data element is asked once for the whole bundle, under the element's code and name.
+- A field bound to a data element is asked once for the whole bundle, under the element's code and name;
+  a field about another person (its subject: a child, the deceased …) once per subject and element, under
+  `<subject>:<element>` with its own label, in that person's section (子女信息).
   Its definitions must agree across members on type, max length and options; otherwise the merge reports
   `conflicting_element` naming both members' fields (publishing refuses it).
 - An item-specific field (no data element) stays with its member, namespaced `<member>.<field code>`.
@@ -36,6 +38,7 @@ from typing import Any
 
 from onetrip.bundles.figures import duplication_rate, reduction_rate
 from onetrip.bundles.spec import FieldSpec, MaterialSpec, MemberSpec
+from onetrip.catalog.subjects import APPLICANT, SUBJECT_SECTIONS, field_key
 from onetrip.core.errors import ErrorDetail
 
 APPLICANT_SECTION = "申请人信息"
@@ -75,6 +78,7 @@ class MergedField:
     required_by: list[str] = field(default_factory=list)
     always: bool = False
     always_required: bool = False
+    subject: str = APPLICANT
 
     def needed(self, chosen: set[str] | frozenset[str]) -> bool:
         return self.always or any(m in chosen for m in self.members)
@@ -146,10 +150,17 @@ def merge_form(members: Sequence[MemberSpec]) -> MergedForm:
         mandatory = not member.optional
         for spec in member.fields:
             fields_before += 1
-            key = spec.data_element or f"{member.code}.{spec.code}"
+            subject = spec.subject or APPLICANT
+            if spec.data_element:
+                key = field_key(spec.data_element, subject, spec.code)
+            else:
+                key = f"{member.code}.{spec.code}"
             merged = by_key.get(key)
             if merged is None:
-                if spec.data_element:
+                if spec.data_element and subject != APPLICANT:
+                    label = spec.label or spec.element_name
+                    section = spec.section or SUBJECT_SECTIONS.get(subject, DEFAULT_SECTION)
+                elif spec.data_element:
                     label = spec.element_name or spec.label
                     section = spec.section or DEFAULT_SECTION
                 else:
@@ -166,6 +177,7 @@ def merge_form(members: Sequence[MemberSpec]) -> MergedForm:
                     options=list(spec.options),
                     pattern=spec.pattern,
                     help_text=spec.help_text,
+                    subject=subject,
                 )
                 by_key[key] = merged
                 first_def[key] = (member.code, spec)

@@ -233,6 +233,7 @@ def member_specs(
                 pattern=f.pattern,
                 section=f.section,
                 help_text=f.help_text,
+                subject=f.subject,
             )
         )
     questions: dict[int, list[QuestionSpec]] = {i: [] for i in ids}

@@ -3,10 +3,12 @@
 Every service is atomic and raises onetrip.core.errors.DomainError (or a subclass) with stable codes, so a
 bad request changes nothing. Publishing validates everything at once and reports every problem together:
 `empty_bundle`, `member_not_published`, `situation_not_found`, `optional_dependency`, `dependency_cycle`,
-`stage_not_published`, `stage_cycle`, `process_cycle`, `conflicting_element`, `conflicting_question`.
-It then pins each member to its item's current published version (and situation), each stage to its
-bundle's published version, and stores the computed snapshot (merged form and materials, combined limit,
-figures) on the version.
+`stage_not_published`, `stage_cycle`, `process_cycle`, `conflicting_element`, `conflicting_question`,
+and whatever the workflow engine refuses in the combined process, for every choice of optional members
+(`join_without_matching_split`, `bundle_cannot_finish`, … see onetrip/bundles/process.py). It then pins
+each member to its item's current published version (and situation), each stage to its bundle's published
+version, and stores the computed snapshot (merged form and materials, combined limit, figures) on the
+version.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from onetrip.bundles.models import (
     BundleStage,
     BundleVersion,
 )
+from onetrip.bundles.process import bundle_process_errors
 from onetrip.bundles.snapshot import compute
 from onetrip.catalog.models import Item, LimitUnit, ServiceObject, Theme, VersionStatus
 from onetrip.core import clock
@@ -660,6 +663,12 @@ def _validate(version: BundleVersion) -> tuple[list[ErrorDetail], dict[str, Any]
     ]
     errors += merge_errors
     pins = [(m, *resolved[m.pk]) for m in members]
+    if members and not errors:
+        # A bundle that publishes can run: its combined process, as dispatch will build it, through the
+        # engine for every choice of optional members.
+        errors += bundle_process_errors(
+            version, [(m, iv, s) for m, iv, s in pins if iv is not None], selectors.version_edges(version)
+        )
     return errors, snapshot, pins, stage_versions
 
 

@@ -25,6 +25,7 @@ class FieldSpec:
     pattern: str = ""
     section: str = ""
     help_text: str = ""
+    subject: str = "applicant"  # whose data (catalog FieldSubject): another person's is asked apart
 
 
 @dataclass(frozen=True, slots=True)

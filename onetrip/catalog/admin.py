@@ -284,7 +284,17 @@ class MaterialInline(FrozenWhenPublishedInline):
 
 class FormFieldInline(FrozenWhenPublishedInline):
     model = FormField
-    fields = ["order", "code", "data_element", "label", "field_type", "required", "max_length", "section"]
+    fields = [
+        "order",
+        "code",
+        "data_element",
+        "subject",
+        "label",
+        "field_type",
+        "required",
+        "max_length",
+        "section",
+    ]
     autocomplete_fields = ["data_element"]
 
 

@@ -38,6 +38,7 @@ from onetrip.catalog.models import (
     TimeoutPolicy,
     VersionStatus,
 )
+from onetrip.catalog.subjects import SUBJECT_SECTIONS
 from onetrip.core.errors import ErrorDetail, NotFound
 
 PUBLIC_STATUSES = (VersionStatus.PUBLISHED, VersionStatus.RETIRED)
@@ -681,7 +682,7 @@ def _build(version: ItemVersion) -> Guide:
         )
     sections: dict[str, list[FormField]] = {}
     for f in version.formfields.all():
-        sections.setdefault(f.section or "基本信息", []).append(f)
+        sections.setdefault(f.section or SUBJECT_SECTIONS.get(f.subject, "基本信息"), []).append(f)
     steps = list(version.processsteps.all())
     step_rows = [
         StepRow(

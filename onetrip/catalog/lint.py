@@ -25,6 +25,10 @@ Rules and the decisions behind them:
   reach an end (`step_cannot_reach_end`), no transition out of an end, transitions name existing steps, and
   every task step has a department (`step_without_department`).
 - Form fields: a data element code must exist in the dictionary (`unknown_data_element`).
+
+Warnings (`lint_warnings`, advisory: they never block publishing): a form field that names another person
+(儿童、子女、逝者、配偶 … in its label, or a newborn's / the deceased's data element) but is bound to the
+applicant (`other_person_bound_to_applicant`): it would be prefilled with the applicant's own data.
 """
 
 from __future__ import annotations
@@ -86,6 +90,7 @@ class FormFieldData:
     code: str
     label: str = ""
     data_element: str | None = None
+    subject: str = "applicant"
 
 
 @dataclass
@@ -277,6 +282,58 @@ def _form_errors(guide: GuideData, known_data_elements: Collection[str] | None) 
                 )
             )
     return errors
+
+
+# Words in a field's label that say it is about someone other than the applicant, with the subject meant.
+OTHER_PERSON_WORDS = (
+    ("儿童", "child"),
+    ("子女", "child"),
+    ("新生儿", "child"),
+    ("婴儿", "child"),
+    ("学生", "child"),
+    ("逝者", "deceased"),
+    ("死者", "deceased"),
+    ("死亡人", "deceased"),
+    ("配偶", "spouse"),
+    ("母亲", "mother"),
+    ("父亲", "father"),
+    ("男方", "groom"),
+    ("女方", "bride"),
+    ("出卖人", "seller"),
+    ("买受人", "buyer"),
+    ("委托人", "principal"),
+    ("被代理人", "principal"),
+)
+# Data elements that only ever describe another person (a newborn, the deceased).
+OTHER_PERSON_ELEMENT_PREFIXES = (("newborn.", "child"), ("deceased.", "deceased"))
+
+
+def lint_warnings(guide: GuideData) -> list[ErrorDetail]:
+    """Advisory problems of a guide: they do not block publishing, the catalogue admin should look."""
+    warnings = []
+    for i, f in enumerate(guide.form_fields):
+        if not f.data_element or (f.subject or "applicant") != "applicant":
+            continue
+        meant = next(
+            (s for prefix, s in OTHER_PERSON_ELEMENT_PREFIXES if f.data_element.startswith(prefix)), ""
+        )
+        meant = meant or next((s for word, s in OTHER_PERSON_WORDS if word in f.label), "")
+        if meant:
+            warnings.append(
+                ErrorDetail(
+                    "other_person_bound_to_applicant",
+                    f"表单第{i + 1}个字段“{f.label or f.code}”似乎是他人的信息，却标为申请人本人的信息，"
+                    "会用申请人本人的信息预填；请设置信息主体",
+                    f"Form field {i + 1} seems to concern another person ({meant}) but is bound to the "
+                    "applicant, so it would be prefilled with the applicant's own data",
+                    f"form_fields[{i}].subject",
+                )
+            )
+    return warnings
+
+
+def lint_version_warnings(version: ItemVersion) -> list[ErrorDetail]:
+    return lint_warnings(guide_data(version))
 
 
 def _strongly_connected(nodes: list[str], edges: dict[str, list[str]]) -> list[list[str]]:
@@ -479,7 +536,10 @@ def guide_data(version: ItemVersion) -> GuideData:
         ],
         form_fields=[
             FormFieldData(
-                code=f.code, label=f.label, data_element=f.data_element.code if f.data_element else None
+                code=f.code,
+                label=f.label,
+                data_element=f.data_element.code if f.data_element else None,
+                subject=f.subject,
             )
             for f in fields
         ],

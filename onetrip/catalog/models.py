@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from onetrip.catalog.subjects import field_key
 from onetrip.orgs.models import Department
 
 
@@ -48,6 +49,18 @@ class LimitUnit(models.TextChoices):
     WORKING_DAYS = "working", "工作日"
     NATURAL_DAYS = "natural", "自然日"
     HOURS = "hours", "工作小时"
+
+
+class ResultType(models.TextChoices):
+    """审批结果类型, stored as the catalogue writes it. Every type but 无 produces a result the case must
+    issue before it completes (a licence, an approval document, a certificate, or a refusal decision)."""
+
+    LICENCE = "证照", "证照"
+    APPROVAL = "审批", "审批决定"
+    DOCUMENT = "批文", "批文"
+    CERTIFICATE = "证明", "证明"
+    OTHER = "其他", "其他"
+    NONE = "无", "无（不出具结果）"
 
 
 class ServiceScope(models.TextChoices):
@@ -340,7 +353,13 @@ class ItemVersion(FrozenUnlessDraft):
     fee_items = models.JSONField("收费项目", default=list, blank=True)
     special_procedures = models.JSONField("特别程序", default=list, blank=True)
     quantity_limit = models.CharField("数量限制", max_length=255, blank=True)
-    result_type = models.CharField("结果类型", max_length=32, blank=True)
+    result_type = models.CharField(
+        "结果类型",
+        max_length=32,
+        blank=True,
+        choices=ResultType.choices,
+        help_text="“无”表示该事项不出具办理结果，办结时不要求出具结果",
+    )
     result_name = models.CharField("结果名称", max_length=128, blank=True)
     result_sample = models.CharField("结果样本", max_length=255, blank=True)
     intermediary_services = models.JSONField("中介服务", default=list, blank=True)
@@ -482,14 +501,40 @@ class Material(VersionPart):
         return self.name
 
 
+class FieldSubject(models.TextChoices):
+    """Whose data a form field holds (信息主体). Only the applicant's own fields are prefilled from the
+    applicant's record; another person's can be prefilled from a relationship in a shared source (户籍)."""
+
+    APPLICANT = "applicant", "申请人本人"
+    CHILD = "child", "子女"
+    SPOUSE = "spouse", "配偶"
+    DECEASED = "deceased", "逝者"
+    PRINCIPAL = "principal", "委托人"
+    MOTHER = "mother", "母亲"
+    FATHER = "father", "父亲"
+    GROOM = "groom", "男方"
+    BRIDE = "bride", "女方"
+    SELLER = "seller", "出卖人"
+    BUYER = "buyer", "买受人"
+    OTHER = "other", "其他人员"
+
+
 class FormField(VersionPart):
-    """A field of the item's form: a data element, or an item-specific field when data_element is empty."""
+    """A field of the item's form: a data element, or an item-specific field when data_element is empty.
+    `subject` says whose data it is (the applicant's, a child's, the deceased's …)."""
 
     code = models.CharField("字段编码", max_length=64)
     data_element = models.ForeignKey(
         DataElement, verbose_name="数据元", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     label = models.CharField("标签", max_length=128)
+    subject = models.CharField(
+        "信息主体",
+        max_length=16,
+        choices=FieldSubject.choices,
+        default=FieldSubject.APPLICANT,
+        help_text="该字段是谁的信息：申请人本人之外的人员（子女、逝者等）不会用申请人本人的信息预填",
+    )
     field_type = models.CharField("类型", max_length=16, choices=DataType.choices)
     required = models.BooleanField("必填", default=True)
     max_length = models.PositiveIntegerField("最大长度", null=True, blank=True)
@@ -504,6 +549,10 @@ class FormField(VersionPart):
 
     def __str__(self) -> str:
         return self.label
+
+    @property
+    def key(self) -> str:
+        return field_key(self.data_element.code if self.data_element else None, self.subject, self.code)
 
     @property
     def effective_options(self) -> list[object]:

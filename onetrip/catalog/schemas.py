@@ -97,6 +97,7 @@ class MaterialOut(Schema):
 class FormFieldOut(Schema):
     code: str
     data_element: str | None
+    subject: str = "applicant"
     label: str
     field_type: str
     required: bool
@@ -227,6 +228,9 @@ class FormFieldIn(Schema):
     code: str
     label: str = ""
     data_element: str | None = Field(default=None, description="data element code, e.g. person.id_number")
+    subject: str = Field(
+        default="applicant", description="whose data: applicant, child, spouse, deceased, principal, …"
+    )
     field_type: str | None = Field(default=None, description="defaults to the data element's type")
     required: bool = True
     max_length: int | None = None

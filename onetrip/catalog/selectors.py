@@ -272,6 +272,7 @@ def guide(version: ItemVersion) -> dict[str, Any]:
             {
                 "code": f.code,
                 "data_element": f.data_element.code if f.data_element else None,
+                "subject": f.subject,
                 "label": f.label,
                 "field_type": f.field_type,
                 "required": f.required,

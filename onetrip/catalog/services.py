@@ -22,6 +22,7 @@ from onetrip.catalog.lint import lint_version
 from onetrip.catalog.models import (
     DataElement,
     DataType,
+    FieldSubject,
     FormField,
     HandlingForm,
     HandlingKind,
@@ -39,6 +40,7 @@ from onetrip.catalog.models import (
     VersionStatus,
 )
 from onetrip.catalog.search import search_index_replace
+from onetrip.catalog.subjects import field_key
 from onetrip.core import clock
 from onetrip.core.audit import audit_record
 from onetrip.core.errors import Conflict, DomainError, ErrorDetail, not_found
@@ -273,6 +275,7 @@ def _clean_form_fields(raw: Any, errors: list[ErrorDetail]) -> list[dict[str, An
         return []
     cleaned: list[dict[str, Any]] = []
     codes_seen: set[str] = set()
+    keys_seen: set[str] = set()
     wanted = {f.get("data_element") for f in raw if isinstance(f, dict) and f.get("data_element")}
     elements = {
         e.code: e for e in DataElement.objects.filter(code__in=[c for c in wanted if isinstance(c, str)])
@@ -318,6 +321,22 @@ def _clean_form_fields(raw: Any, errors: list[ErrorDetail]) -> list[dict[str, An
             errors.append(
                 _invalid(f"{path}.label", "请填写标签（不超过128个字符）", "label is required (≤ 128)")
             )
+        subject = spec.get("subject") or FieldSubject.APPLICANT
+        if subject not in FieldSubject.values:
+            errors.append(_invalid(f"{path}.subject", "信息主体无效", "Unknown subject", "invalid_subject"))
+        elif element is not None:
+            # One person's data element is asked once: a second field would overwrite the first's value.
+            key = field_key(element.code, subject, code)
+            if key in keys_seen:
+                errors.append(
+                    _invalid(
+                        f"{path}.subject",
+                        f"“{FieldSubject(subject).label}”的“{element.name}”已有字段，请为另一人员选择信息主体",
+                        f"Another field already holds {element.code!r} of this subject",
+                        "duplicate_subject_element",
+                    )
+                )
+            keys_seen.add(key)
         field_type = spec.get("field_type") or (element.data_type if element is not None else None)
         if field_type not in DataType.values and not (unknown_element and field_type is None):
             errors.append(_invalid(f"{path}.field_type", "字段类型无效", "Unknown field type"))
@@ -332,6 +351,7 @@ def _clean_form_fields(raw: Any, errors: list[ErrorDetail]) -> list[dict[str, An
                 "order": i + 1,
                 "code": code,
                 "data_element": element,
+                "subject": subject if subject in FieldSubject.values else FieldSubject.APPLICANT,
                 "label": label,
                 "field_type": field_type,
                 "required": bool(spec.get("required", True)),

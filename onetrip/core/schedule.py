@@ -25,6 +25,7 @@ JOBS: tuple[Job, ...] = (
     Job("统计汇总", "onetrip.stats.tasks.stats_rollup_task", 30),
     Job("好差评整改超期检查", "onetrip.ratings.tasks.ratings_sweep_task", 300),
     Job("督办与代表建议超期检查", "onetrip.orders.tasks.orders_sweep_task", 300),
+    Job("办件动态与待办消息（受理、告知、转办等通知）", "onetrip.notify.tasks.notify_fold_task", 10),
     Job("消息投递（独立投递进程之外的兜底）", "onetrip.notify.tasks.notify_dispatch_task", 10),
     Job("清理过期消息与投递记录", "onetrip.notify.tasks.notify_prune_task", 86400),
     Job("清理已完成的后台任务记录", "onetrip.core.tasks.prune_task_results_task", 3600),

@@ -349,10 +349,10 @@ _PROPERTY_FIELDS = (
     "property.area",
     "property.contract_no",
     "property.price",
-    Fld("seller_name", "出卖人姓名", element="person.name"),
-    Fld("seller_id", "出卖人身份证号", DataType.ID_NUMBER, "person.id_number"),
-    Fld("buyer_name", "买受人姓名", element="person.name"),
-    Fld("buyer_id", "买受人身份证号", DataType.ID_NUMBER, "person.id_number"),
+    Fld("seller_name", "出卖人姓名", element="person.name", subject="seller"),
+    Fld("seller_id", "出卖人身份证号", DataType.ID_NUMBER, "person.id_number", subject="seller"),
+    Fld("buyer_name", "买受人姓名", element="person.name", subject="buyer"),
+    Fld("buyer_id", "买受人身份证号", DataType.ID_NUMBER, "person.id_number", subject="buyer"),
     "marriage.status",
     "person.phone",
 )
@@ -399,7 +399,7 @@ PROPERTY_TRANSFER = ItemSpec(
         ),
         (
             Step("register", "登记审核", role="handler", limit=2, unit=HOURS),
-            Step("issue", "登簿发证", role="clerk", limit=2, unit=HOURS),
+            Step("issue", "登簿发证", role="handler", limit=2, unit=HOURS),
         ),
     ),
     ("housing",),
@@ -728,13 +728,24 @@ _BIRTH_CERT = Mat(
     elements=("newborn.name", "newborn.birth_date", "newborn.birth_certificate_no"),
 )
 _NEWBORN = ("newborn.name", "newborn.gender", "newborn.birth_date", "newborn.birth_place")
+# Fields about someone other than the applicant declare whose data they hold (信息主体): never prefilled
+# with the applicant's own record.
+CHILD, MOTHER, FATHER, DECEASED = "child", "mother", "father", "deceased"
+_NEWBORN_FIELDS = (
+    Fld("newborn_name", "新生儿姓名", element="newborn.name", subject=CHILD),
+    Fld("newborn_gender", "新生儿性别", DataType.CHOICE, "newborn.gender", subject=CHILD),
+    Fld("newborn_birth_date", "新生儿出生日期", DataType.DATE, "newborn.birth_date", subject=CHILD),
+    Fld("newborn_birth_place", "出生地点", element="newborn.birth_place", subject=CHILD),
+)
 _PARENTS = (
-    Fld("mother_name", "母亲姓名", element="person.name"),
-    Fld("mother_id", "母亲身份证号", DataType.ID_NUMBER, "person.id_number"),
-    Fld("father_name", "父亲姓名", element="person.name"),
-    Fld("father_id", "父亲身份证号", DataType.ID_NUMBER, "person.id_number"),
+    Fld("mother_name", "母亲姓名", element="person.name", subject=MOTHER),
+    Fld("mother_id", "母亲身份证号", DataType.ID_NUMBER, "person.id_number", subject=MOTHER),
+    Fld("father_name", "父亲姓名", element="person.name", subject=FATHER),
+    Fld("father_id", "父亲身份证号", DataType.ID_NUMBER, "person.id_number", subject=FATHER),
     "person.phone",
 )
+_DECEASED_ID = Fld("deceased_id", "逝者身份证号", DataType.ID_NUMBER, "person.id_number", subject=DECEASED)
+_DEATH_DATE = Fld("death_date", "死亡日期", DataType.DATE, "person.death_date", subject=DECEASED)
 
 BIRTH_CERTIFICATE = ItemSpec(
     "200050000000",
@@ -751,7 +762,7 @@ BIRTH_CERTIFICATE = ItemSpec(
         id_card("父亲", "father-id"),
         shared("delivery-record", "新生儿分娩记录", "由助产机构医院信息系统推送", _NEWBORN),
     ),
-    (*_NEWBORN, *_PARENTS),
+    (*_NEWBORN_FIELDS, *_PARENTS),
     immediate_process(),
     ("birth",),
     ("证照", "出生医学证明"),
@@ -776,7 +787,7 @@ BIRTH_REGISTRATION = ItemSpec(
         marriage_certificate(),
         *agent_materials(),
     ),
-    (*_NEWBORN, *_PARENTS, "person.household_register"),
+    (*_NEWBORN_FIELDS, *_PARENTS, "person.household_register"),
     immediate_process(),
     ("birth",),
     ("证照", "居民户口簿（新生儿户口页）"),
@@ -803,9 +814,9 @@ DEATH_REGISTRATION = replace(
         *agent_materials(),
     ),
     fields=(
-        Fld("deceased_name", "逝者姓名", element="person.name"),
-        Fld("deceased_id", "逝者身份证号", DataType.ID_NUMBER, "person.id_number"),
-        "person.death_date",
+        Fld("deceased_name", "逝者姓名", element="person.name", subject=DECEASED),
+        _DECEASED_ID,
+        _DEATH_DATE,
         "person.relationship",
         "person.phone",
     ),
@@ -853,7 +864,7 @@ VACCINATION_CERTIFICATE = ItemSpec(
     (("ymgl", "第四十七条"),),
     "儿童出生后一个月内，由监护人到儿童居住地接种单位或者出生医院办理。",
     (_BIRTH_CERT, id_card("监护人", "guardian-id")),
-    (*_NEWBORN, *_PARENTS),
+    (*_NEWBORN_FIELDS, *_PARENTS),
     immediate_process(),
     ("birth",),
     ("证照", "预防接种证"),
@@ -1179,8 +1190,8 @@ SURVIVOR_BENEFIT = ItemSpec(
     ),
     (
         *PERSON,
-        Fld("deceased_id", "逝者身份证号", DataType.ID_NUMBER, "person.id_number"),
-        "person.death_date",
+        _DECEASED_ID,
+        _DEATH_DATE,
         "person.relationship",
         "person.bank_account",
     ),
@@ -1261,7 +1272,7 @@ INTERNAL_RETIREMENT = ItemSpec(
             Step("housing-fund", "公积金封存和余额提取", dept="ls-gjj", limit=8, unit=HOURS, timeout=DEEM),
             Step("pension", "退休金核定", role="handler", limit=8, unit=HOURS),
         ),
-        (Step("finish", "办结", role="clerk", limit=2, unit=HOURS),),
+        (Step("finish", "办结", role="handler", limit=2, unit=HOURS),),
     ),
     ("career-retirement",),
     ("审批", "机关事业单位人员退休审批表"),
@@ -1432,10 +1443,10 @@ MARRIAGE_REGISTRATION = ItemSpec(
         photo("couple-photo"),
     ),
     (
-        Fld("groom_name", "男方姓名", element="person.name"),
-        Fld("groom_id", "男方身份证号", DataType.ID_NUMBER, "person.id_number"),
-        Fld("bride_name", "女方姓名", element="person.name"),
-        Fld("bride_id", "女方身份证号", DataType.ID_NUMBER, "person.id_number"),
+        Fld("groom_name", "男方姓名", element="person.name", subject="groom"),
+        Fld("groom_id", "男方身份证号", DataType.ID_NUMBER, "person.id_number", subject="groom"),
+        Fld("bride_name", "女方姓名", element="person.name", subject="bride"),
+        Fld("bride_id", "女方身份证号", DataType.ID_NUMBER, "person.id_number", subject="bride"),
         "marriage.status",
         "person.phone",
     ),
@@ -1472,7 +1483,7 @@ FUNERAL_RELIEF = ItemSpec(
     ),
     (
         *PERSON,
-        Fld("deceased_id", "逝者身份证号", DataType.ID_NUMBER, "person.id_number"),
+        _DECEASED_ID,
         "person.relationship",
     ),
     immediate_process(),
@@ -1626,8 +1637,10 @@ SCHOOL_ENROLMENT = ItemSpec(
         id_card("监护人", "guardian-id"),
     ),
     (
-        Fld("child_name", "儿童姓名", element="person.name"),
-        Fld("child_id", "儿童身份证号", DataType.ID_NUMBER, "person.id_number"),
+        Fld("child_name", "儿童姓名", element="person.name", subject=CHILD),
+        Fld("child_id", "儿童身份证号", DataType.ID_NUMBER, "person.id_number", subject=CHILD),
+        Fld("child_gender", "儿童性别", DataType.CHOICE, "person.gender", subject=CHILD),
+        Fld("child_birth_date", "儿童出生日期", DataType.DATE, "person.birth_date", subject=CHILD),
         "person.household_register",
         "person.address",
         "person.phone",

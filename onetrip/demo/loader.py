@@ -41,6 +41,7 @@ from onetrip.demo.organisations import DEPARTMENTS, HALL, REGIONS, WINDOWS
 from onetrip.demo.people import DEMO_PASSWORD, USERS, UserSpec
 from onetrip.demo.spec import Fld, ItemSpec, Ref
 from onetrip.orgs.models import Department, Region, RoleAssignment, ServiceHall, User, Window
+from onetrip.orgs.services import hall_departments_set
 from onetrip.sharing.demo import sharing_demo_load
 
 CONSULTATION = "咨询电话：12345；浙江政务服务网、浙里办“在线咨询”"
@@ -165,6 +166,11 @@ def _hall(
         defaults={"address": HALL.address, "opening_hours": HALL.opening_hours, "phone": HALL.phone},
     )
     summary.counts.append(Count("办事大厅", 1, int(hall_created)))
+    # Station what the spec lists, keeping whatever an admin added since (a re-load never removes).
+    before = set(hall.departments.all())
+    stationed = before | {departments[code] for code in HALL.stationed}
+    hall_departments_set(hall=hall, departments=sorted(stationed, key=lambda d: d.code), actor=None)
+    summary.counts.append(Count("进驻部门", len(stationed), len(stationed) - len(before)))
     existing = {w.number: w for w in Window.objects.filter(hall=hall)}
     new = [
         Window(
@@ -426,6 +432,7 @@ def _form_field(f: str | Fld) -> dict[str, Any]:
         "label": f.label,
         "field_type": f.field_type,
         "data_element": f.element,
+        "subject": f.subject,
         "required": f.required,
         "options": [{"value": v, "label": label} for v, label in f.options],
     }

@@ -1,5 +1,5 @@
 """The demo region (浙江省 → 丽水市 → 莲都区 → streets/towns → communities/villages), its departments, the
-莲都区行政服务中心 and its windows.
+莲都区行政服务中心 with its stationed departments (进驻部门) and its windows.
 
 Region codes are the 12-digit statistical division codes. The province, city and district codes are the
 official ones; the street/town codes follow the official numbering of 莲都区 (streets 001–, towns 100–) and
@@ -305,6 +305,7 @@ class HallSpec:
     address: str
     opening_hours: str
     phone: str
+    stationed: tuple[str, ...]  # codes of the departments stationed in the hall (进驻部门)
 
 
 HALL = HallSpec(
@@ -313,6 +314,28 @@ HALL = HallSpec(
     address="浙江省丽水市莲都区紫金街道（演示地址）",
     opening_hours="周一至周五 8:30—12:00，14:00—17:30（法定节假日除外）",
     phone="12345",
+    # Every department that runs items or bundles in the demo, city-level centres included (the housing-fund
+    # centre leads 公积金组合贷款 here). Not stationed: the city bureaus (市市场监管局, 市人力社保局), which
+    # serve at the city hall, the hall's own management office and the reform office (跑改办).
+    stationed=(
+        "ld-scjg",
+        "ld-rsj",
+        "ld-ybj",
+        "ld-gaj",
+        "ld-mzj",
+        "ld-zrzy",
+        "ld-bdc",
+        "ld-zjj",
+        "ld-swj",
+        "ls-gjj",
+        "ld-jyj",
+        "ld-wjj",
+        "ld-cl",
+        "ld-tyjr",
+        "ld-zzb",
+        "ld-bb",
+        "ld-czj",
+    ),
 )
 
 

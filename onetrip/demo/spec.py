@@ -60,6 +60,7 @@ class Fld:
     element: str | None = None
     required: bool = True
     options: tuple[tuple[str, str], ...] = ()
+    subject: str = "applicant"  # whose data (catalog FieldSubject): child, deceased, spouse …
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,8 @@ def serial(*tasks: Step) -> Process:
 
 
 def accept(limit: int = 1, unit: str = WORKING, dept: str | None = None) -> Step:
+    """受理 by the window (综合窗口): the guide shows it, and the case's acceptance at the window is this step
+    (统一受理), so the departments' process starts after it (onetrip/bundles/process.py)."""
     return Step("accept", "受理", dept=dept, role="clerk", limit=limit, unit=unit)
 
 
@@ -264,7 +267,8 @@ def decide(limit: int, unit: str = WORKING, name: str = "审批决定", dept: st
 
 
 def finish(limit: int = 1, unit: str = WORKING, name: str = "办结出件") -> Step:
-    return Step("finish", name, role="clerk", limit=limit, unit=unit)
+    """The department's own completion step (its handlers issue the result; 统一出件 is the window's)."""
+    return Step("finish", name, role="handler", limit=limit, unit=unit)
 
 
 def immediate_process() -> Process:

@@ -176,13 +176,14 @@ class FlowEvent(models.Model):
 
 class ResultKind(models.TextChoices):
     APPROVAL = "approval", "准予许可决定书"
-    LICENCE = "licence", "证照"
+    LICENCE = "licence", "电子证照"
+    CERTIFICATE = "certificate", "证明文书"
     DENIAL = "denial", "不予许可决定书"
 
 
 class CaseResult(models.Model):
-    """One result per item of a case. Licences are recorded by type and number here; the e-licence
-    register (another issue) will take them from these rows."""
+    """One result per item of a case: an approval document, an e-licence (also registered in the e-licence
+    register, `licence`), a certificate, or a refusal decision with its reasons and legal basis."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="results")
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
@@ -190,7 +191,17 @@ class CaseResult(models.Model):
     document_number = models.CharField("文号/证照编号", max_length=64)
     title = models.CharField("结果名称", max_length=255)
     reasons = models.TextField("理由", blank=True, help_text="不予许可必须写明理由")
+    legal_basis = models.TextField("法律依据", blank=True, help_text="不予许可必须写明法律依据")
     licence_type = models.CharField("证照类型", max_length=64, blank=True)
+    licence = models.ForeignKey(
+        "sharing.Licence",
+        verbose_name="电子证照",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="证照类结果登记到电子证照库的记录",
+    )
     issued_at = models.DateTimeField("出具时间")
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")

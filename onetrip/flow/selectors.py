@@ -18,6 +18,7 @@ from django.db.models import F, Q, QuerySet
 from onetrip.bundles.selectors import projections
 from onetrip.catalog.models import FormField
 from onetrip.core.errors import ErrorDetail, NotFound
+from onetrip.core.masking import mask_text
 from onetrip.flow.models import (
     OPEN_TASK_STATUSES,
     CaseResult,
@@ -26,9 +27,10 @@ from onetrip.flow.models import (
     ProcessInstanceRecord,
     TaskRecord,
 )
-from onetrip.intake.models import ApplicationMaterial, Case
+from onetrip.intake.models import ApplicationMaterial, Case, CaseStatus
 from onetrip.orgs.models import Role, RoleAssignment, User, Window
 from onetrip.orgs.permissions import roles_of, scope_for
+from onetrip.sharing.models import LicenceType
 from onetrip.workdays.core import SHANGHAI, CalendarError
 from onetrip.workdays.selectors import calendar_current
 
@@ -243,7 +245,29 @@ class Projection:
     materials: list[ApplicationMaterial]
 
 
-def department_projection(case: Case, department_id: int | None) -> Projection:
+def sees_identity(user: User, task: TaskRecord) -> bool:
+    """Whether the user works this case (staff of the task's or the lead department, the assignee or the
+    delegator) and so needs full ID and phone numbers; anyone else who may read the task (a supervisor, a
+    clerk of the region) sees them masked."""
+    departments = handler_departments(user)
+    return (
+        task.department_id in departments
+        or task.case.lead_department_id in departments
+        or user.pk in (task.assignee_id, task.delegator_id)
+    )
+
+
+def department_projection(case: Case, department_id: int | None, *, masked: bool = False) -> Projection:
+    """The department's view of the case: its forms and the materials. `masked` hides ID and phone
+    numbers (for readers who do not work the case)."""
+    projection = _department_projection(case, department_id)
+    if masked:
+        for form in projection.forms:
+            form["fields"] = [(label, mask_text(value)) for label, value in form["fields"]]
+    return projection
+
+
+def _department_projection(case: Case, department_id: int | None) -> Projection:
     application = case.application
     materials = list(ApplicationMaterial.objects.filter(application=application).order_by("id"))
     values = application.form_data or {}
@@ -276,6 +300,41 @@ def case_results(case: Case) -> list[CaseResult]:
 
 def case_delivery(case: Case) -> Delivery | None:
     return Delivery.objects.filter(case=case).select_related("window", "window__hall").first()
+
+
+def licence_types() -> list[LicenceType]:
+    """The e-licence register's licence types, for the result form's select (no free-text type)."""
+    return list(LicenceType.objects.select_related("issuer").order_by("name", "code"))
+
+
+def result_for_download(*, user: User, result_id: int) -> CaseResult:
+    """A result the user may download: the applicant (or the agent who entered the application) once the
+    case is 办结 and nothing is held, and staff handling the case (its lead, the result's or a task's
+    department, a task's assignee, a clerk of the case's hall for 统一出件). NotFound otherwise."""
+    result = (
+        CaseResult.objects.select_related("case", "case__application", "item", "department", "licence")
+        .filter(pk=result_id)
+        .first()
+    )
+    if result is None:
+        raise _not_found("办理结果", "Result")
+    case = result.case
+    if _is_staff(user, case, result):
+        return result
+    applicant = user.pk in (case.applicant_id, case.application.entered_by_id)
+    if applicant and case.status == CaseStatus.COMPLETED and not case.result_held:
+        return result
+    raise _not_found("办理结果", "Result")
+
+
+def _is_staff(user: User, case: Case, result: CaseResult) -> bool:
+    departments = handler_departments(user)
+    if departments & {case.lead_department_id, result.department_id}:
+        return True
+    tasks = TaskRecord.objects.filter(case=case)
+    if tasks.filter(Q(department_id__in=departments) | Q(assignee=user) | Q(delegator=user)).exists():
+        return True
+    return scope_for(user, Role.CLERK).allows_department(case.lead_department_id)
 
 
 def department_staff(department_id: int, *, exclude: int | None = None) -> list[User]:

@@ -15,17 +15,18 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
+from onetrip.bundles.critical_path import combined_limit
 from onetrip.bundles.models import BundleVersion
-from onetrip.bundles.selectors import computed, version_edges, version_members
-from onetrip.catalog.models import Item, ItemVersion
+from onetrip.bundles.process import bundle_definition, bundle_key, item_definition, item_key
+from onetrip.bundles.selectors import computed, snapshot_members, version_edges, version_members
+from onetrip.catalog.models import HandlingKind, Item, ItemVersion, ResultType
 from onetrip.core.audit import audit_record
 from onetrip.core.errors import Conflict, DomainError, ErrorDetail, Forbidden, NotFound
 from onetrip.flow.engine import (
@@ -40,9 +41,7 @@ from onetrip.flow.engine import (
     Registry,
     StepDef,
     StepKind,
-    TransitionDef,
     WorkdaysCalculator,
-    bundle_process,
     compile_process,
     from_template,
 )
@@ -78,7 +77,16 @@ from onetrip.orgs.permissions import scope_for
 from onetrip.sharing.models import HolderKind, LicenceType
 from onetrip.sharing.services import licence_issue
 from onetrip.stats.services import stats_record
-from onetrip.workdays.core import SHANGHAI
+from onetrip.workdays.core import (
+    SHANGHAI,
+    CalendarError,
+    ClockRecord,
+    ClockState,
+    Extension,
+    Pause,
+    PauseKind,
+    Unit,
+)
 from onetrip.workdays.selectors import calendar_current
 
 logger = logging.getLogger(__name__)
@@ -243,43 +251,11 @@ def definitions_forget() -> None:
 
 
 def _item_definition(iv: ItemVersion) -> ProcessDefinitionRecord:
-    key = f"item:{iv.item.implementation_code}"
-    found = ProcessDefinitionRecord.objects.filter(key=key, version=iv.version).first()
+    found = ProcessDefinitionRecord.objects.filter(key=item_key(iv), version=iv.version).first()
     if found is not None:
         return found
-    fallback = dept_ref(iv.implementing_department_id)
-    steps = list(iv.processsteps.order_by("order", "id"))
-    if steps:
-        step_dicts = [
-            {
-                "code": s.code,
-                "name": s.name,
-                "kind": s.kind,
-                "department": (dept_ref(s.department_id) if s.department_id else fallback)
-                if s.kind == "task"
-                else None,
-                "role": s.role or None,
-                "limit": s.limit,
-                "limit_unit": s.limit_unit,
-                "countersign": s.countersign,
-                "timeout_policy": s.timeout_policy,
-            }
-            for s in steps
-        ]
-        transitions = [
-            {"source": t.source.code, "target": t.target.code, "condition": t.condition}
-            for t in iv.processtransitions.select_related("source", "target").order_by("order", "id")
-        ]
-    else:
-        # An item without an internal process template: one review step by the implementing department.
-        step_dicts = [
-            {"code": "start", "name": "开始", "kind": "start"},
-            {"code": "review", "name": "审查决定", "kind": "task", "department": fallback},
-            {"code": "end", "name": "办结", "kind": "end"},
-        ]
-        transitions = [{"source": "start", "target": "review"}, {"source": "review", "target": "end"}]
     try:
-        pd = from_template(key, iv.version, step_dicts, transitions, name=iv.name)
+        pd = item_definition(iv, department=dept_ref)
     except (ValueError, EngineError) as exc:
         raise _bad(
             "invalid_process", "事项流程模板无效", f"Invalid process template: {exc}", "process"
@@ -288,45 +264,26 @@ def _item_definition(iv: ItemVersion) -> ProcessDefinitionRecord:
 
 
 def _bundle_definition(bv: BundleVersion) -> ProcessDefinitionRecord:
-    key = f"bundle:{bv.bundle.code}"
-    found = ProcessDefinitionRecord.objects.filter(key=key, version=bv.version).first()
+    """The combined process, built as bundle publishing checked it (onetrip.bundles.process)."""
+    found = ProcessDefinitionRecord.objects.filter(key=bundle_key(bv), version=bv.version).first()
     if found is not None:
         return found
-    lead = dept_ref(bv.lead_department_id)
-    accept = StepDef(ACCEPT_STEP, "综合窗口受理", department=lead)
-    issue = StepDef(ISSUE_STEP, "统一出件", department=lead, limit=1)
-    members: list[tuple[str, tuple[str, int], Any]] = []
+    pins = []
     for m in version_members(bv):
         if m.item_version is None:
             raise _bad(
                 "bundle_not_published", "一件事版本未发布", "The bundle version is not published", "bundle"
             )
-        record = _item_definition(m.item_version)
-        members.append(
-            (m.code, (record.key, record.version), {"var": f"chosen.{m.code}"} if m.optional else None)
-        )
-    edges = version_edges(bv)
-    if not edges:
-        pd = bundle_process(key, bv.version, members=members, accept=accept, issue=issue, name=bv.name)
-    else:
-        # Dependencies between members: a member starts after those it depends on have finished.
-        steps: list[StepDef] = [StepDef("start", "开始", StepKind.START), accept]
-        transitions = [TransitionDef("start", ACCEPT_STEP)]
-        has_in = {t for _, t in edges}
-        has_out = {s for s, _ in edges}
-        for code, ref, when in members:
-            steps.append(StepDef(code, code, StepKind.SUBPROCESS, process=ref, skip_unless=when))
-            if code not in has_in:
-                transitions.append(TransitionDef(ACCEPT_STEP, code))
-        transitions += [TransitionDef(s, t) for s, t in edges]
-        for code, _, _ in members:
-            if code not in has_out:
-                transitions.append(TransitionDef(code, ISSUE_STEP))
-        steps += [issue, StepDef("end", "办结", StepKind.END)]
-        transitions.append(TransitionDef(ISSUE_STEP, "end"))
-        pd = ProcessDef(key, bv.version, tuple(steps), tuple(transitions), name=bv.name)
-    for _, ref, _ in members:
-        load_definition(*ref)
+        pins.append((m, m.item_version, m.situation))
+    try:
+        pd, _ = bundle_definition(bv, pins, version_edges(bv), department=dept_ref)
+    except (ValueError, EngineError) as exc:
+        raise _bad(
+            "invalid_process", "事项流程模板无效", f"Invalid process template: {exc}", "process"
+        ) from None
+    for _, iv, _ in pins:
+        record = _item_definition(iv)
+        load_definition(record.key, record.version)
     return _store_definition(pd)
 
 
@@ -566,24 +523,63 @@ def _sync_case(
     held = inst.status is Status.HELD or (
         inst.status not in TERMINAL and bool(inst.deficiencies or inst.simulated)
     )
-    fields: dict[str, Any] = {}
+    # Live deadlines: a pause that ended or an extension moves the promised date (and re-issues the receipt).
+    fields, promise = _refresh_promise(case, inst, events)
+    if inst.status in (Status.COMPLETED, Status.REJECTED) and case.completed_at is None:
+        # 办结 only with every result (a deemed approval or a refusal waits here for its results/decision).
+        if results_missing(case, rejected=inst.status is Status.REJECTED):
+            status = CaseStatus.IN_PROGRESS
+        else:
+            fields.update(_complete_case(case, outcome=inst.status.value, now=now, user=user))
+    elif inst.status in TERMINAL and case.completed_at is None:
+        fields["completed_at"] = now
+        stats_record(case_id=case.pk, kind="completed", at=now, data={"outcome": inst.status.value})
     if case.status != status:
         fields["status"] = status
     if case.result_held != held:
         fields["result_held"] = held
-    finished = inst.status in TERMINAL
-    if finished and case.completed_at is None:
-        fields["completed_at"] = now
-        stats_record(case_id=case.pk, kind="completed", at=now, data={"outcome": inst.status.value})
+    moved = fields.get("promised_due_at")
     if fields:
         Case.objects.filter(pk=case.pk).update(row_version=F("row_version") + 1, **fields)
         for k, v in fields.items():
             setattr(case, k, v)
-    milestones = [
-        CaseEvent(case=case, at=now, kind=f"flow_{e.kind}"[:32], title=_MILESTONES[e.kind], actor=user)
-        for e in events
-        if e.kind in _MILESTONES
-    ]
+    milestones = []
+    for e in events:
+        if e.kind == "suspended":
+            milestones.append(
+                CaseEvent(
+                    case=case,
+                    at=now,
+                    kind="case_suspended",
+                    title="办件中止办理，中止期间不计入办理时限，恢复后重新计算承诺办结时间",
+                    actor=user,
+                    data={"promised_due_at": _iso(case.promised_due_at)},
+                )
+            )
+        elif e.kind == "resumed":
+            title = "办件恢复办理"
+            if case.promised_due_at is not None:
+                title += f"，承诺办结时间为{_date_text(case.promised_due_at)}"
+            milestones.append(
+                CaseEvent(case=case, at=now, kind="case_resumed", title=title, actor=user, data=promise)
+            )
+        elif e.kind in _MILESTONES:
+            milestones.append(
+                CaseEvent(
+                    case=case, at=now, kind=f"flow_{e.kind}"[:32], title=_MILESTONES[e.kind], actor=user
+                )
+            )
+    if moved is not None and not any(e.kind == "resumed" for e in events):
+        milestones.append(
+            CaseEvent(
+                case=case,
+                at=now,
+                kind="promised_date_changed",
+                title=f"承诺办结时间调整为{_date_text(moved)}，受理回执已重新出具",
+                actor=user,
+                data=promise,
+            )
+        )
     if milestones:
         CaseEvent.objects.bulk_create(milestones)
     overdue = [(e.data or {}).get("material") for e in events if e.kind == "deficiency_overdue"]
@@ -638,12 +634,8 @@ def _deficiency_due(day: dt.date) -> dt.datetime:
 
 
 def _case_limit(case: Case) -> tuple[int, str] | None:
-    if case.item_version_id is not None:
-        iv = ItemVersion.objects.only("promised_limit", "promised_limit_unit").get(pk=case.item_version_id)
-        return (iv.promised_limit, iv.promised_limit_unit) if iv.promised_limit else None
-    snapshot = computed(BundleVersion.objects.get(pk=case.bundle_version_id))
-    days = Decimal((snapshot.get("limit") or {}).get("critical_days") or "0")
-    return (math.ceil(days), "working") if days > 0 else None
+    # The limit acceptance dated the case by, so the engine's extensions count in the same unit.
+    return case_limits(case).promised
 
 
 @dataclass
@@ -756,6 +748,282 @@ def _locked(case_id: int) -> ProcessInstanceRecord:
     return record
 
 
+# ------------------------------------------------------------------------------------------ live deadlines
+
+# Events after which the case's promised date is recomputed: a pause ends (the time it took is given back)
+# or the limit is extended.
+_CLOCK_EVENTS = frozenset({"resumed", "special_procedure_ended", "resubmitted", "extended"})
+_PAUSE_KINDS = {"correction": PauseKind.CORRECTION, "suspension": PauseKind.SUSPENSION}
+
+
+@dataclass(frozen=True)
+class CaseLimits:
+    """The case's promised and statutory limits (count, unit), as acceptance computed its dates from them."""
+
+    promised: tuple[int, str] | None
+    statutory: tuple[int, str] | None
+
+
+def case_limits(case: Case) -> CaseLimits:
+    """An item: its promised limit, else its statutory one (an immediate item: the same day), and its statutory
+    limit; a bundle: the critical path over the members taking part, in whole working days, and the same path
+    over the members' statutory limits (unknown when one has none). The same rules as acceptance's dates."""
+    if case.item_version_id is not None:
+        iv = ItemVersion.objects.get(pk=case.item_version_id)
+        statutory = (iv.statutory_limit, iv.statutory_limit_unit) if iv.statutory_limit is not None else None
+        if iv.promised_limit is not None:
+            promised: tuple[int, str] | None = (iv.promised_limit, iv.promised_limit_unit)
+        elif statutory is not None:
+            promised = statutory
+        elif iv.handling_kind == HandlingKind.IMMEDIATE:
+            promised = (0, Unit.WORKING.value)
+        else:
+            promised = None
+        return CaseLimits(promised, statutory)
+    snapshot = computed(BundleVersion.objects.get(pk=case.bundle_version_id))
+    members = snapshot_members(snapshot)
+    edges = [(a, b) for a, b in snapshot.get("edges", ())]
+    chosen = list(case.application.chosen_members or ())
+    limit = combined_limit(members, edges, chosen=chosen)
+    legal = combined_limit([replace(m, promised_limit=None) for m in members], edges, chosen=chosen)
+    return CaseLimits(
+        (math.ceil(limit.critical_days), Unit.WORKING.value),
+        None if legal.unknown else (math.ceil(legal.critical_days), Unit.WORKING.value),
+    )
+
+
+@dataclass(frozen=True)
+class LiveDates:
+    promised: dt.datetime | None
+    statutory: dt.datetime | None
+    provisional: bool
+
+
+def _clock(
+    accepted_at: dt.datetime,
+    limit: tuple[int, str],
+    pauses: Sequence[Pause],
+    extensions: Sequence[tuple[int, int]],
+) -> ClockState:
+    unit = Unit(limit[1])
+    record = ClockRecord(
+        accepted_at,
+        limit[0],
+        unit,
+        pauses=tuple(pauses),
+        extensions=tuple(Extension(count, _instant(at)) for count, at in extensions),
+    )
+    return calendar_current().clock(record)
+
+
+def _pauses(inst: Instance, *, until: dt.datetime | None = None) -> list[Pause]:
+    """The instance's clock stops as the calendar's pauses; an open one ends at `until` when given."""
+    out = []
+    for p in inst.pauses:
+        end = _instant(p.end) if p.end is not None else until
+        out.append(Pause(_PAUSE_KINDS.get(p.kind, PauseKind.SPECIAL_PROCEDURE), _instant(p.start), end))
+    return out
+
+
+def live_dates(
+    case: Case,
+    inst: Instance,
+    *,
+    limits: CaseLimits | None = None,
+    until: dt.datetime | None = None,
+) -> LiveDates | None:
+    """The case's promised and statutory dates from its clock: acceptance, the limit, every pause given back
+    (an open one as if it ended at `until`), every extension added. None while the clock stands or without
+    an acceptance; a date is provisional only when it reaches a year with no loaded calendar."""
+    if case.accepted_at is None:
+        return None
+    limits = limits or case_limits(case)
+    pauses = _pauses(inst, until=until)
+    promised = _clock(case.accepted_at, limits.promised, pauses, inst.extensions) if limits.promised else None
+    # Pauses stop the statutory clock too; an extension is bounded by it, not added to it.
+    statutory = _clock(case.accepted_at, limits.statutory, pauses, ()) if limits.statutory else None
+    states = [s for s in (promised, statutory) if s is not None]
+    if any(s.deadline is None for s in states):
+        return None  # paused
+    return LiveDates(
+        promised.deadline if promised else None,
+        statutory.deadline if statutory else None,
+        any(s.provisional for s in states),
+    )
+
+
+def _date_text(at: dt.datetime) -> str:
+    local = at.astimezone(SHANGHAI)
+    return f"{local.year}年{local.month}月{local.day}日"
+
+
+def _iso(at: dt.datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+def _receipt_version(case: Case) -> int:
+    """受理回执的版本: 1 at acceptance, one more each time the promised date moved."""
+    last = (
+        CaseEvent.objects.filter(case=case, kind__in=_DATE_EVENT_KINDS, data__has_key="receipt_version")
+        .order_by("-id")
+        .values_list("data", flat=True)
+        .first()
+    )
+    return int(last["receipt_version"]) if last else 1
+
+
+_DATE_EVENT_KINDS = ("case_resumed", "promised_date_changed")
+
+
+def _refresh_promise(
+    case: Case, inst: Instance, events: Sequence[Event]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The case fields to update when the clock moved the dates, and the data for the event telling it."""
+    if not any(e.kind in _CLOCK_EVENTS for e in events) or inst.status in TERMINAL:
+        return {}, {}
+    try:
+        dates = live_dates(case, inst)
+    except (CalendarError, ValueError):  # beyond the calendar's range: keep the last good dates
+        logger.warning("flow: case %s dates not recomputed (outside the calendar)", case.pk)
+        return {}, {}
+    if dates is None:
+        return {}, {}
+    fields: dict[str, Any] = {}
+    if dates.promised is not None and dates.promised != case.promised_due_at:
+        fields["promised_due_at"] = dates.promised
+    if dates.statutory is not None and dates.statutory != case.statutory_due_at:
+        fields["statutory_due_at"] = dates.statutory
+    if fields and dates.provisional != case.due_provisional:
+        fields["due_provisional"] = dates.provisional
+    data: dict[str, Any] = {"promised_due_at": _iso(dates.promised or case.promised_due_at)}
+    if "promised_due_at" in fields:
+        data["previous"] = case.promised_due_at.isoformat() if case.promised_due_at else None
+        data["receipt_version"] = _receipt_version(case) + 1
+        data["provisional"] = dates.provisional
+    return fields, data
+
+
+def _check_extension(case: Case, inst: Instance, count: int, now: dt.datetime) -> None:
+    """After an extension of `count` (already in `inst`): the promised date may not pass the statutory one
+    (paused time given back to both); without a statutory limit, the extensions together may not exceed the
+    promised limit itself."""
+    limits = case_limits(case)
+    if limits.promised is None:
+        return  # no case limit: only the task's own limit moves, checked against it by the engine
+    too_far = _bad(
+        "extension_beyond_statutory",
+        f"延长{count}个{_UNIT_ZH.get(limits.promised[1], '工作日')}超出法定办结时限，不能延长",
+        "The extension goes beyond the statutory limit",
+        "count",
+    )
+    if limits.statutory is None:
+        if sum(c for c, _ in inst.extensions) > limits.promised[0]:
+            raise _bad(
+                "extension_beyond_limit",
+                f"未设法定时限的办件，延长合计不得超过承诺时限（{limits.promised[0]}个"
+                f"{_UNIT_ZH.get(limits.promised[1], '工作日')}）",
+                "Without a statutory limit, extensions may not exceed the promised limit",
+                "count",
+            )
+        return
+    try:
+        dates = live_dates(case, inst, limits=limits, until=now)
+    except CalendarError as exc:
+        if exc.code == "date_out_of_range":
+            raise too_far from None
+        logger.warning("flow: case %s extension not checked: %s", case.pk, exc.code)
+        return
+    if dates is not None and dates.promised and dates.statutory and dates.promised > dates.statutory:
+        raise _bad(
+            "extension_beyond_statutory",
+            f"延长后的承诺办结时间（{_date_text(dates.promised)}）晚于法定办结时间"
+            f"（{_date_text(dates.statutory)}），不能延长",
+            "The extension goes beyond the statutory limit",
+            "count",
+        )
+
+
+_UNIT_ZH = {"working": "工作日", "natural": "自然日", "hours": "工作小时"}
+# An extension is counted in days or hours of the case's limit; no statutory limit is longer than this.
+MAX_EXTENSION = 365
+
+
+# ------------------------------------------------------------------------------------------ results rule
+
+
+def _result_items(case: Case) -> dict[int, ItemVersion]:
+    """The case's items that produce a result (the catalogue's result type is not 无)."""
+    return {k: iv for k, iv in _case_items(case).items() if iv.result_type != ResultType.NONE}
+
+
+def results_missing(case: Case, *, rejected: bool = False) -> list[Item]:
+    """The items still without a result: for a decision to grant, every result-producing item needs its
+    licence, approval document or certificate; a refusal needs its refusal decision (reasons, legal basis)."""
+    items = _result_items(case)
+    if not items:
+        return []
+    kinds = dict(CaseResult.objects.filter(case=case).values_list("item_id", "kind"))
+    if rejected:
+        if ResultKind.DENIAL in kinds.values():
+            return []
+        return sorted((iv.item for iv in items.values()), key=lambda i: i.pk)
+    return sorted(
+        (iv.item for k, iv in items.items() if kinds.get(k) in (None, ResultKind.DENIAL)),
+        key=lambda i: i.pk,
+    )
+
+
+def _missing_error(missing: Sequence[Item]) -> Conflict:
+    names = "、".join(f"“{i.name}”" for i in missing)
+    return _conflict(
+        "results_missing",
+        f"以下事项尚未出具办理结果，不能办结：{names}。请先出具证照、批准文书、证明或不予许可决定",
+        "Some items have no result yet; issue them before completing: "
+        + ", ".join(str(i.pk) for i in missing),
+        "result",
+    )
+
+
+def _complete_case(case: Case, *, outcome: str, now: dt.datetime, user: User | None) -> dict[str, Any]:
+    """办结 once the flow has decided and every result exists: the applicant's events and the fact for the
+    statistics (written here, read by them later); returns the case fields to set."""
+    stats_record(case_id=case.pk, kind="completed", at=now, data={"outcome": outcome})
+    title = "办件已办结：不予许可" if outcome == Status.REJECTED.value else "办件已办结"
+    CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                case=case, at=now, kind="case_completed", title=title, actor=user, data={"outcome": outcome}
+            ),
+            CaseEvent(
+                case=case,
+                at=now,
+                kind="result_ready",
+                title="办理结果已出具，可在办件详情中查看，并按送达方式领取",
+                actor=user,
+                data={"results": list(CaseResult.objects.filter(case=case).values_list("pk", flat=True))},
+            ),
+        ]
+    )
+    return {"completed_at": now}
+
+
+def _final_step_open(inst: Instance, item_key: str) -> bool:
+    """Whether an open flow task of the item's process is at a step that leads straight to its end."""
+    for t in inst.tasks.values():
+        if t.flags & (CONSULT | VERIFY | DETACHED):
+            continue
+        process = inst.scopes[t.scope].process
+        if process.key != item_key:
+            continue
+        node = process.nodes[t.node]
+        targets = [*node.out, *(target for _, target in node.choices)]
+        if node.default is not None:
+            targets.append(node.default)
+        if targets and all(process.nodes[i].step.kind is StepKind.END for i in targets):
+            return True
+    return False
+
+
 def _run(
     *,
     case_id: int,
@@ -838,10 +1106,21 @@ def task_approve(
         now=now,
         expected_version=expected_version,
         action="task_approve",
-        op=lambda e, i, a: e.approve(
-            i, task=task.task_id, actor=a, now=now, opinion=opinion, variables=variables
+        op=lambda e, i, a: _require_results(
+            task.case_id,
+            e.approve(i, task=task.task_id, actor=a, now=now, opinion=opinion, variables=variables),
         ),
     )
+
+
+def _require_results(case_id: int, outcome: Outcome) -> Outcome:
+    """The approval that would end the case (the last step, 统一出件) is refused while an item that produces
+    a result has none: nothing is written, and the message names the items."""
+    if outcome.instance.status in (Status.COMPLETED, Status.HELD):
+        missing = results_missing(Case.objects.get(pk=case_id))
+        if missing:
+            raise _missing_error(missing)
+    return outcome
 
 
 def task_reject(
@@ -887,6 +1166,84 @@ def task_return(
     )
 
 
+# ------------------------------------------------------------------------------------------ recipients
+
+
+def _case_party_ids(case: Case) -> tuple[set[int], set[str]]:
+    """The case's applicant and agent: their user ids (the applicant, whoever typed a proxy application) and
+    ID numbers (the applicant's, the authorised agent's), so another account of the same person counts too."""
+    application = case.application
+    users = {case.applicant_id}
+    numbers = {n for n in (getattr(case.applicant, "id_number", ""),) if n}
+    if application.channel == "proxy" and application.entered_by_id is not None:
+        users.add(application.entered_by_id)
+    agent = str((application.proxy_authorisation or {}).get("agent_id_number") or "").strip().upper()
+    if agent:
+        numbers.add(agent)
+    return users, numbers
+
+
+def _case_departments(case: Case) -> set[int]:
+    """The departments entitled to work the case: its lead department, every department with a task on it,
+    and the implementing department of each of its items."""
+    ids = set(
+        TaskRecord.objects.filter(case=case, department__isnull=False).values_list("department_id", flat=True)
+    )
+    ids |= {iv.implementing_department_id for iv in _case_items(case).values()}
+    ids.add(case.lead_department_id)
+    return ids
+
+
+def _check_recipients(
+    *,
+    case: Case,
+    users: Sequence[User] = (),
+    departments: Sequence[Department] = (),
+    entitled: set[int],
+    field: str,
+) -> None:
+    """A task (or a copy of it) goes only to active departments and to active handlers or leaders of the
+    `entitled` departments, never to the case's applicant or agent: they would read (and could decide) their
+    own case. Every problem is listed at once."""
+    errors: list[ErrorDetail] = []
+    for d in departments:
+        if not d.is_active:
+            errors.append(
+                ErrorDetail(
+                    "department_inactive", f"部门“{d.name}”已停用", "The department is not active", field
+                )
+            )
+    if users:
+        party_users, party_numbers = _case_party_ids(case)
+        staff_of = {
+            (user_id, department_id)
+            for user_id, department_id in RoleAssignment.objects.filter(
+                user__in=[u.pk for u in users], role__in=(Role.HANDLER, Role.LEADER), department__isnull=False
+            ).values_list("user_id", "department_id")
+        }
+        for u in users:
+            if u.pk in party_users or (u.id_number and u.id_number.upper() in party_numbers):
+                errors.append(
+                    ErrorDetail(
+                        "recipient_is_party",
+                        "不能交给本件的申请人或代办人",
+                        "The applicant or agent of the case cannot receive its task",
+                        field,
+                    )
+                )
+            elif not u.is_active or not any((u.pk, d) in staff_of for d in entitled):
+                errors.append(
+                    ErrorDetail(
+                        "recipient_not_entitled",
+                        f"“{u}”不是有权办理本件的部门在岗工作人员",
+                        "Only active staff of a department entitled to the task may receive it",
+                        field,
+                    )
+                )
+    if errors:
+        raise DomainError(*errors)
+
+
 def task_transfer(
     *,
     task: TaskRecord,
@@ -899,6 +1256,8 @@ def task_transfer(
 ) -> ProcessInstanceRecord:
     if not department.is_active:
         raise _bad("department_inactive", "目标部门已停用", "The department is not active", "department")
+    if user is not None:
+        _check_recipients(case=task.case, users=[user], entitled={department.pk}, field="user")
     return _run(
         case_id=task.case_id,
         user=actor,
@@ -920,6 +1279,9 @@ def task_transfer(
 def task_delegate(
     *, task: TaskRecord, actor: User, now: dt.datetime, expected_version: int, to_user: User, note: str = ""
 ) -> ProcessInstanceRecord:
+    """委派: a colleague of the task's department does the work; the result comes back to the delegator."""
+    entitled = {task.department_id} if task.department_id is not None else set()
+    _check_recipients(case=task.case, users=[to_user], entitled=entitled, field="to_user")
     return _run(
         case_id=task.case_id,
         user=actor,
@@ -930,6 +1292,15 @@ def task_delegate(
             i, task=task.task_id, actor=a, now=now, to_user=user_ref(to_user.pk), note=note
         ),
     )
+
+
+def _check_targets(*, task: TaskRecord, to: Sequence[User | Department], field: str) -> None:
+    """Added signers and copies: active departments, and staff of the departments working the case (or of
+    a department named in the same request)."""
+    departments = [d for d in to if isinstance(d, Department)]
+    users = [u for u in to if isinstance(u, User)]
+    entitled = _case_departments(task.case) | {d.pk for d in departments}
+    _check_recipients(case=task.case, users=users, departments=departments, entitled=entitled, field=field)
 
 
 def _signer_refs(signers: Iterable[User | Department]) -> list[str]:
@@ -944,6 +1315,7 @@ def task_add_signers(
     expected_version: int,
     signers: Sequence[User | Department],
 ) -> ProcessInstanceRecord:
+    _check_targets(task=task, to=signers, field="signers")
     refs = _signer_refs(signers)
     return _run(
         case_id=task.case_id,
@@ -1003,6 +1375,9 @@ def task_remind(
 def task_copy(
     *, task: TaskRecord, actor: User, now: dt.datetime, to: Sequence[User | Department], note: str = ""
 ) -> list[FlowEvent]:
+    if not to:
+        raise _bad("required", "请选择抄送对象", "Choose whom to copy", "to")
+    _check_targets(task=task, to=to, field="to")
     refs = _signer_refs(to)
     return _note(
         case_id=task.case_id,
@@ -1070,15 +1445,38 @@ def case_extend(
     reason: str,
     task: TaskRecord | None = None,
 ) -> ProcessInstanceRecord:
+    """延期: `count` units of the case's limit added to the case and to `task`'s step, with a leader's
+    approval; never past the statutory limit. The promised date moves with it (see `_sync_case`)."""
+    if task is None:
+        raise _bad(
+            "task_required", "延长时限须指定办理环节", "An extension needs the task it extends", "task"
+        )
+    if task.case_id != case.pk:
+        raise _bad("task_not_in_case", "任务不属于该办件", "The task belongs to another case", "task")
+    if type(count) is not int or count <= 0:
+        raise _bad(
+            "invalid_count", "延长时限数必须是正整数", "The extension must be a positive integer", "count"
+        )
+    if count > MAX_EXTENSION:
+        raise _bad(
+            "extension_beyond_statutory",
+            f"延长{count}超出法定办结时限，不能延长",
+            "The extension goes beyond the statutory limit",
+            "count",
+        )
+
+    def op(e: Engine, i: Instance, a: Actor) -> Outcome:
+        outcome = e.extend(i, actor=a, now=now, count=count, reason=reason, task=task.task_id)
+        _check_extension(case, outcome.instance, count, now)
+        return outcome
+
     return _run(
         case_id=case.pk,
         user=actor,
         now=now,
         expected_version=expected_version,
         action="case_extend",
-        op=lambda e, i, a: e.extend(
-            i, actor=a, now=now, count=count, reason=reason, task=task.task_id if task else None
-        ),
+        op=op,
     )
 
 
@@ -1355,16 +1753,21 @@ def result_issue(
     case: Case,
     item: Item,
     kind: str,
-    document_number: str,
-    title: str,
     actor: User,
     now: dt.datetime,
+    document_number: str = "",
+    title: str = "",
     reasons: str = "",
+    legal_basis: str = "",
     licence_type: str = "",
+    valid_to: dt.date | None = None,
     file: StoredFile | None = None,
 ) -> CaseResult:
-    """出具结果: one per item of the case, by a handler or leader of the item's implementing department, once
-    the flow has decided (or, for a bundle, reached 统一出件). A denial needs the reasons; a licence its type."""
+    """出具结果: one per item of the case, by a handler or leader of the item's implementing department, at the
+    item's final step (before approving it: the case cannot complete without it), at 统一出件, or once the
+    flow has decided. An e-licence takes its type from the register (`licence_type` is its code) and what the
+    case knows (holder, name, dates) and is registered there; a refusal decision needs its reasons and legal
+    basis. The result that completes a decided case completes it (办结)."""
     record = _locked(case.pk)
     case = record.case
     items = _case_items(case)
@@ -1381,16 +1784,26 @@ def result_issue(
                 "item",
             )
         )
+    if CaseResult.objects.filter(case=case, item=item).exists():
+        raise _conflict("result_exists", "该事项已出具结果", "A result for this item exists", "item")
+    running = record.status == Status.RUNNING.value
     open_flow = TaskRecord.objects.filter(instance=record, status__in=OPEN_TASK_STATUSES, kind=TaskKind.FLOW)
-    decided = record.status in _DECIDED or (
-        record.status == Status.RUNNING.value and not open_flow.exclude(step_code=ISSUE_STEP).exists()
+    decided = (
+        record.status in _DECIDED
+        or (running and not open_flow.exclude(step_code=ISSUE_STEP).exists())
+        or (running and _final_step_open(load_instance(record), f"item:{iv.item.implementation_code}"))
     )
     if not decided:
-        raise _conflict("not_decided", "审批尚未完成，不能出具结果", "The decision is not made yet", "case")
+        raise _conflict(
+            "not_decided",
+            "审批尚未到最后环节，不能出具结果",
+            "The item has not reached its final step",
+            "case",
+        )
     try:
         result_kind = ResultKind(kind)
     except ValueError:
-        raise _bad("invalid_kind", "结果类型无效", "Invalid result kind", "kind") from None
+        raise _bad("invalid_kind", "请选择结果类型", "Invalid result kind", "kind") from None
     rejected = record.status == Status.REJECTED.value
     if rejected != (result_kind is ResultKind.DENIAL):
         errors.append(
@@ -1402,39 +1815,68 @@ def result_issue(
             )
         )
     document_number, title = document_number.strip(), title.strip()
-    if not document_number:
-        errors.append(
-            ErrorDetail("required", "请填写文号或证照编号", "Document number required", "document_number")
-        )
-    if not title:
-        errors.append(ErrorDetail("required", "请填写结果名称", "Title required", "title"))
-    if result_kind is ResultKind.DENIAL and not reasons.strip():
-        errors.append(
-            ErrorDetail("reason_required", "不予许可须写明理由", "A denial needs reasons", "reasons")
-        )
-    if result_kind is ResultKind.LICENCE and not licence_type.strip():
-        errors.append(ErrorDetail("required", "请填写证照类型", "Licence type required", "licence_type"))
-    register_as = None
-    if result_kind is ResultKind.LICENCE and licence_type.strip():
-        # A licence goes into the e-licence register, so later cases take it instead of a paper copy.
-        register_as = (
-            LicenceType.objects.filter(Q(name=licence_type.strip()) | Q(satisfies=licence_type.strip()))
-            .order_by("code")
-            .first()
-        )
-        if register_as is None:
+    register_as: LicenceType | None = None
+    if result_kind is ResultKind.LICENCE:
+        code = licence_type.strip()
+        register_as = LicenceType.objects.filter(code=code).first() if code else None
+        if not code:
+            errors.append(
+                ErrorDetail(
+                    "required", "请从电子证照库选择证照类型", "Choose the licence type", "licence_type"
+                )
+            )
+        elif register_as is None:
             errors.append(
                 ErrorDetail(
                     "unknown_licence_type",
-                    f"证照类型“{licence_type.strip()}”尚未在电子证照库登记，请先登记证照类型",
+                    "所选证照类型未在电子证照库登记，请从列表中选择",
                     "This licence type is not in the e-licence register",
                     "licence_type",
                 )
             )
+        title = title or (register_as.name if register_as else "")
+    elif not document_number:
+        errors.append(
+            ErrorDetail("required", "请填写文号或证照编号", "Document number required", "document_number")
+        )
+    if not title:  # the catalogue's result name, except for a refusal, which is its own document
+        title = ResultKind.DENIAL.label if result_kind is ResultKind.DENIAL else iv.result_name
+        title = title or ResultKind(result_kind).label
+    if result_kind is ResultKind.DENIAL:
+        if not reasons.strip():
+            errors.append(
+                ErrorDetail("reason_required", "不予许可须写明理由", "A denial needs reasons", "reasons")
+            )
+        if not legal_basis.strip():
+            errors.append(
+                ErrorDetail(
+                    "legal_basis_required",
+                    "不予许可须写明法律依据",
+                    "A denial needs its legal basis",
+                    "legal_basis",
+                )
+            )
     if errors:
         raise DomainError(*errors)
-    if CaseResult.objects.filter(case=case, item=item).exists():
-        raise _conflict("result_exists", "该事项已出具结果", "A result for this item exists", "item")
+    licence = None
+    if register_as is not None:
+        # Into the e-licence register, so later cases take it instead of a paper copy; holder from the case.
+        applicant = case.applicant
+        person = register_as.holder_kind == HolderKind.PERSON
+        licence = licence_issue(
+            licence_type=register_as,
+            holder=applicant.id_number if person else applicant.organisation_code,
+            holder_name=case.applicant_name
+            if person
+            else (applicant.organisation_name or case.applicant_name),
+            valid_from=timezone.localtime(now).date(),
+            valid_to=valid_to,
+            actor=actor,
+            number=document_number,
+            issuer=Department.objects.get(pk=iv.implementing_department_id),
+            case=case,
+        )
+        document_number = licence.number
     try:
         with transaction.atomic():
             result = CaseResult.objects.create(
@@ -1444,7 +1886,9 @@ def result_issue(
                 document_number=document_number,
                 title=title,
                 reasons=reasons.strip(),
-                licence_type=licence_type.strip() if result_kind is ResultKind.LICENCE else "",
+                legal_basis=legal_basis.strip() if result_kind is ResultKind.DENIAL else "",
+                licence_type=register_as.name if register_as else "",
+                licence=licence,
                 issued_at=now,
                 issued_by=actor,
                 department_id=iv.implementing_department_id,
@@ -1454,23 +1898,6 @@ def result_issue(
         raise _conflict(
             "duplicate_number", "文号已被本部门使用", "The document number is already used", "document_number"
         ) from None
-    if register_as is not None:
-        applicant = case.applicant
-        holder = (
-            applicant.id_number
-            if register_as.holder_kind == HolderKind.PERSON
-            else applicant.organisation_code
-        )
-        licence_issue(
-            licence_type=register_as,
-            holder=holder,
-            holder_name=case.applicant_name,
-            valid_from=timezone.localtime(now).date(),
-            actor=actor,
-            number=document_number,
-            issuer=Department.objects.get(pk=iv.implementing_department_id),
-            case=case,
-        )
     CaseEvent.objects.create(
         case=case,
         at=now,
@@ -1486,6 +1913,14 @@ def result_issue(
         actor=actor,
         data={"item": item.pk, "kind": kind, "number": document_number},
     )
+    if (
+        record.status in (Status.COMPLETED.value, Status.REJECTED.value)
+        and case.completed_at is None
+        and not results_missing(case, rejected=rejected)
+    ):
+        fields = _complete_case(case, outcome=record.status, now=now, user=actor)
+        fields["status"] = CaseStatus.COMPLETED
+        Case.objects.filter(pk=case.pk).update(row_version=F("row_version") + 1, **fields)
     audit_record(
         actor=actor,
         action="flow.result_issue",
@@ -1521,9 +1956,13 @@ def delivery_create(
         raise _conflict(
             "result_held", "容缺材料未补齐或模拟审批未转正式，结果暂缓发放", "The result is held", "case"
         )
-    missing = set(_case_items(case)) - set(
-        CaseResult.objects.filter(case=case).values_list("item_id", flat=True)
-    )
+    missing = results_missing(case, rejected=record.status == Status.REJECTED.value)
+    if record.status == Status.RUNNING.value and (
+        TaskRecord.objects.filter(instance=record, status__in=OPEN_TASK_STATUSES, kind=TaskKind.FLOW)
+        .exclude(step_code=ISSUE_STEP)
+        .exists()
+    ):
+        raise _conflict("not_decided", "审批尚未完成，不能送达", "The decision is not made yet", "case")
     if record.status not in (Status.COMPLETED.value, Status.REJECTED.value, Status.RUNNING.value) or missing:
         raise _conflict("results_missing", "尚有事项未出具结果", "Some items have no result yet", "case")
     if Delivery.objects.filter(case=case).exists():

@@ -16,8 +16,11 @@ from django.views.decorators.http import require_POST
 
 from onetrip.core import clock
 from onetrip.core.errors import DomainError, ErrorDetail, NotFound
-from onetrip.flow import selectors, services
+from onetrip.flow import operations, selectors, services
+from onetrip.flow.documents import result_pdf
 from onetrip.flow.models import DeliveryMethod, ResultKind, TaskRecord
+from onetrip.intake.documents import applicant_line
+from onetrip.intake.models import Case
 from onetrip.orgs.models import Department, User
 
 
@@ -70,7 +73,11 @@ def _render_task(
 ) -> HttpResponse:
     case = task.case
     user = request.user
-    projection = selectors.department_projection(case, task.department_id)
+    projection = selectors.department_projection(
+        case,
+        task.department_id,
+        masked=not selectors.sees_identity(user, task),  # type: ignore[arg-type]
+    )
     history = [
         (e, selectors.event_label(e.kind), selectors.event_reason(e)) for e in selectors.case_history(case)
     ]
@@ -103,14 +110,35 @@ def _render_task(
             "instance_status": task.instance.status,
             "special_procedures": SPECIAL_PROCEDURES,
             "result_kinds": ResultKind.choices,
+            "licence_types": selectors.licence_types(),
+            "result_prefill": _result_prefill(case),
             "delivery_methods": DeliveryMethod.choices,
             # What was typed into the form that failed, so it is shown again with the error.
-            "typed": {failed: request.POST} if failed else {},
+            "typed": {failed.replace("-", "_"): request.POST} if failed else {},
             "failed": failed,
             "form_errors": [e.message_zh for e in errors.errors] if errors else [],
         },
         status=status,
     )
+
+
+def _result_prefill(case: Case) -> dict[str, Any]:
+    """What the result form already knows from the case: the holder (ID masked) and the issue date."""
+    line = applicant_line(case)
+    return {"holder": line.name, "id_label": line.id_label, "id_value": line.id_value, "today": clock.now()}
+
+
+@login_required
+def result_download(request: HttpRequest, result_id: int) -> HttpResponse:
+    """A result's PDF (decision document or e-licence), for the applicant and the staff handling the case."""
+    try:
+        result = selectors.result_for_download(user=request.user, result_id=result_id)  # type: ignore[arg-type]
+    except NotFound:
+        return render(request, "flow/not_found.html", status=404)
+    response = HttpResponse(result_pdf(result), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="result-{result.pk}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required
@@ -129,104 +157,37 @@ def _int(value: str | None) -> int | None:
         return None
 
 
+def _date(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise _required("invalid_date", "有效期止日期格式不正确", "Invalid date", "valid_to") from None
+
+
 def _required(code: str, zh: str, en: str, field: str) -> DomainError:
     return DomainError.single(code, zh, en, field)
 
 
-def _departments(post: QueryDict, name: str) -> list[Department]:
-    ids = [i for i in (_int(v) for v in post.getlist(name)) if i is not None]
-    found = list(Department.objects.filter(pk__in=ids, is_active=True).order_by("name"))
-    if not found:
-        raise _required("required", "请至少选择一个部门", "Choose at least one department", name)
-    return found
+# What the page does after an operation succeeded: back to the inbox once the task has left the user's hands,
+# else the task page again.
+_TO_INBOX = {"approve", "reject", "return", "transfer"}
+# Results and delivery are page forms over the result services (the API has its own delivery endpoints).
+_PAGE_ONLY = {"result": "办理结果已出具", "delivery": "已安排送达并通知申请人"}
 
 
-# Operations on the task (kw: task, actor, now, expected_version) and on its case (case instead of task).
-_DONE = {
-    "approve": "已审批通过",
-    "reject": "已作出不予通过决定",
-    "return": "已退回",
-    "transfer": "已转办",
-    "claim": "已签收",
-    "comment": "意见已保存",
-    "delegate": "已委派，办理后结果回到您",
-    "add_signers": "已加签",
-    "remove_signers": "已减签",
-    "withdraw": "已撤回，任务回到您的待办",
-    "copy": "已抄送",
-    "suspend": "办件已中止，期间不计时",
-    "resume": "办件已恢复办理",
-    "extend": "已延长办理时限",
-    "special_start": "已进入特别程序，期间不计时",
-    "special_end": "特别程序已结束",
-    "result": "办理结果已出具",
-    "delivery": "已安排送达并通知申请人",
-}
-_STAY = {"comment", "claim", "copy", "add_signers", "remove_signers", "withdraw", "result", "delivery"}
-_STAY |= {"suspend", "resume", "extend", "special_start", "special_end", "delegate"}
-
-
-def _apply(operation: str, task: TaskRecord, user: User, post: QueryDict) -> None:
+def _apply(operation: str, task: TaskRecord, user: User, post: QueryDict) -> str:
+    """Run the posted operation; returns the message to show. Table operations (flow/operations.py) are
+    validated with their schema and call their service, exactly as the API does."""
     now = clock.now()
-    expected = _int(post.get("expected_version"))
-    kw: dict[str, Any] = {
-        "task": task,
-        "actor": user,
-        "now": now,
-        "expected_version": expected if expected is not None else -1,
-    }
+    op = operations.page_operation(operation)
+    if op is not None:
+        body = op.parse(post)
+        op.run(task if op.target == "task" else task.case, user, now, body)
+        return op.done
     case = task.case
-    ckw: dict[str, Any] = {**kw, "case": case}
-    del ckw["task"]
-    if operation == "approve":
-        services.task_approve(**kw, opinion=post.get("opinion", ""))
-    elif operation == "reject":
-        services.task_reject(**kw, reason=post.get("reason", ""))
-    elif operation == "return":
-        items = [line.strip() for line in post.get("items", "").splitlines() if line.strip()]
-        services.task_return(
-            **kw, reason=post.get("reason", ""), to_step=post.get("to_step") or None, items=items
-        )
-    elif operation == "transfer":
-        department = Department.objects.filter(pk=_int(post.get("department")) or 0).first()
-        if department is None:
-            raise _required("required", "请选择转办部门", "Choose a department", "department")
-        services.task_transfer(**kw, department=department, reason=post.get("reason", ""))
-    elif operation == "claim":
-        services.task_claim(**kw)
-    elif operation == "comment":
-        services.task_comment(case=case, task=task, actor=user, now=now, text=post.get("text", ""))
-    elif operation == "delegate":
-        to_user = selectors.department_staff_member(task.department_id, _int(post.get("to_user")))
-        if to_user is None:
-            raise _required("required", "请选择受委派人", "Choose a colleague", "to_user")
-        services.task_delegate(**kw, to_user=to_user, note=post.get("note", ""))
-    elif operation == "add_signers":
-        services.task_add_signers(**kw, signers=_departments(post, "signers"))
-    elif operation == "remove_signers":
-        services.task_remove_signers(**kw, signers=_departments(post, "signers"))
-    elif operation == "withdraw":
-        services.task_withdraw(**kw, reason=post.get("reason", ""))
-    elif operation == "copy":
-        services.task_copy(
-            task=task, actor=user, now=now, to=_departments(post, "to"), note=post.get("note", "")
-        )
-    elif operation == "suspend":
-        services.case_suspend(**ckw, reason=post.get("reason", ""))
-    elif operation == "resume":
-        services.case_resume(**ckw)
-    elif operation == "extend":
-        count = _int(post.get("count"))
-        if count is None or count < 1:
-            raise _required(
-                "invalid_count", "请填写延长的工作日数（正整数）", "Days must be positive", "count"
-            )
-        services.case_extend(**ckw, count=count, reason=post.get("reason", ""))
-    elif operation == "special_start":
-        services.case_special_start(**ckw, procedure=post.get("procedure", ""), note=post.get("note", ""))
-    elif operation == "special_end":
-        services.case_special_end(**ckw, outcome=post.get("outcome", ""))
-    elif operation == "result":
+    if operation == "result":
         item = next((i for i in services.case_items(case) if i.pk == _int(post.get("item"))), None)
         if item is None:
             raise _required("required", "请选择事项", "Choose the item", "item")
@@ -237,7 +198,9 @@ def _apply(operation: str, task: TaskRecord, user: User, post: QueryDict) -> Non
             document_number=post.get("document_number", ""),
             title=post.get("title", ""),
             reasons=post.get("reasons", ""),
+            legal_basis=post.get("legal_basis", ""),
             licence_type=post.get("licence_type", ""),
+            valid_to=_date(post.get("valid_to")),
             actor=user,
             now=now,
         )
@@ -258,20 +221,21 @@ def _apply(operation: str, task: TaskRecord, user: User, post: QueryDict) -> Non
         )
     else:
         raise NotFound(ErrorDetail("unknown_operation", "未知操作", "Unknown operation"))
+    return _PAGE_ONLY[operation]
 
 
 @login_required
 @require_POST
 def task_operation(request: HttpRequest, task_id: int, operation: str) -> HttpResponse:
     user = request.user
-    if operation not in _DONE:
+    if operations.page_operation(operation) is None and operation not in _PAGE_ONLY:
         return render(request, "flow/not_found.html", status=404)
     try:
         task = selectors.task_for(user=user, task_id=task_id)  # type: ignore[arg-type]
     except NotFound:
         return render(request, "flow/not_found.html", status=404)
     try:
-        _apply(operation, task, user, request.POST)  # type: ignore[arg-type]
+        done = _apply(operation, task, user, request.POST)  # type: ignore[arg-type]
     except NotFound:
         return render(request, "flow/not_found.html", status=404)
     except DomainError as exc:
@@ -279,10 +243,10 @@ def task_operation(request: HttpRequest, task_id: int, operation: str) -> HttpRe
         task.refresh_from_db()
         task.instance.refresh_from_db()
         return _render_task(request, task, failed=operation, errors=exc, status=exc.status_code)
-    messages.success(request, _DONE[operation])
-    if operation in _STAY:
-        return HttpResponseRedirect(reverse("flow:task", args=[task_id]))
-    return HttpResponseRedirect(reverse("flow:inbox"))
+    messages.success(request, done)
+    if operation in _TO_INBOX:
+        return HttpResponseRedirect(reverse("flow:inbox"))
+    return HttpResponseRedirect(reverse("flow:task", args=[task_id]))
 
 
 @login_required

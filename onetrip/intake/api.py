@@ -3,8 +3,10 @@
 Authentication: a browser session (any signed-in user applies for themselves; a clerk may enter an
 application for somebody else, naming them by `applicant_id` or by ID number in the body), or an API key
 with scope `intake:write` (writes) / `intake:read` (reads). Another system applies with channel `api` and
-names the applicant by resident ID number in the body (never in the URL); the platform finds that person
-or creates their account (see services.application.applicant_for_id_number). The applicant lists (my
+names the applicant by resident ID number in the body (never in the URL) together with the applicant's signed
+authorisation (`proxy_authorisation`); the platform finds that person or creates their account (see
+services.application.applicant_for_id_number). A key never gets prefilled data back, and a key bound to a
+department applies only for that department's items. The applicant lists (my
 drafts, my cases) are for signed-in people only.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import File, Router, Schema, Status, UploadedFile
 from ninja.security.session import SessionAuth
@@ -21,6 +24,7 @@ from onetrip.bundles.models import Bundle
 from onetrip.catalog.models import Item
 from onetrip.core.errors import DomainError, ErrorDetail, Forbidden, not_found
 from onetrip.intake import selectors
+from onetrip.intake.api_deficiency import router as deficiency_router
 from onetrip.intake.api_window import router as window_router
 from onetrip.intake.checklist import ChecklistEntry, checklist_for
 from onetrip.intake.formspec import answer_errors, field_errors, form_definition
@@ -35,6 +39,7 @@ WRITE_AUTH = [ApiKeyAuth(["intake:write"]), ScopedSessionAuth()]
 READ_AUTH = [ApiKeyAuth(["intake:read"]), ScopedSessionAuth()]
 SESSION_ONLY = [SessionAuth()]
 router.add_router("/window", window_router)  # the window workstation (intake/api_window.py)
+router.add_router("/deficiencies", deficiency_router)  # 容缺 supply and check (intake/api_deficiency.py)
 
 
 # ------------------------------------------------------------------------------------------- schemas
@@ -306,6 +311,10 @@ def _resolve_applicant(request: HttpRequest, payload: StartIn) -> tuple[User, st
                     "channel",
                 )
             )
+        # The applicant's signed authorisation comes first: without it nobody is looked up or created.
+        services.proxy_authorisation_clean(
+            payload.proxy_authorisation.dict() if payload.proxy_authorisation else None
+        )
         applicant = services.applicant_for_id_number(
             id_number=payload.applicant_id_number or "",
             name=payload.applicant_name,
@@ -372,15 +381,18 @@ def start(request: HttpRequest, payload: StartIn) -> Any:
         bundle = Bundle.objects.filter(code=payload.bundle_code).first()
         if bundle is None:
             raise not_found("一件事", "Bundle", "bundle_code")
-    applicant, channel, entered_by = _resolve_applicant(request, payload)
-    application = services.application_start(
-        applicant=applicant,
-        item=item,
-        bundle=bundle,
-        channel=channel,
-        entered_by=entered_by,
-        proxy_authorisation=payload.proxy_authorisation.dict() if payload.proxy_authorisation else None,
-    )
+    auth = _auth(request)
+    with transaction.atomic():  # a refused start leaves no account behind
+        applicant, channel, entered_by = _resolve_applicant(request, payload)
+        application = services.application_start(
+            applicant=applicant,
+            item=item,
+            bundle=bundle,
+            channel=channel,
+            entered_by=entered_by,
+            proxy_authorisation=payload.proxy_authorisation.dict() if payload.proxy_authorisation else None,
+            api_key=auth if isinstance(auth, ApiKey) else None,
+        )
     return Status(201, _application_out(application))
 
 

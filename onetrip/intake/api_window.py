@@ -40,6 +40,7 @@ from onetrip.intake.services import acceptance
 from onetrip.intake.services import queue as queue_services
 from onetrip.orgs.auth import ApiKeyAuth, ScopedSessionAuth, request_user
 from onetrip.orgs.models import ServiceHall, User, Window
+from onetrip.orgs.permissions import clerk_filter
 from onetrip.workdays.core import SHANGHAI
 
 router = Router(tags=["window"])
@@ -145,7 +146,8 @@ class ProblemIn(Schema):
 
 
 class NoticeIn(WindowActionIn):
-    problems: list[ProblemIn]
+    # The problems the system knows (missing materials, empty or invalid fields) are added whatever is sent.
+    problems: list[ProblemIn] = []
 
 
 class RefuseIn(WindowActionIn):
@@ -329,12 +331,12 @@ def applicant_lookup(request: HttpRequest, body: LookupIn) -> dict[str, Any]:
 
 @router.get("/cases", auth=WINDOW_AUTH, response=CasePage, summary="待受理办件（按提交先后）")
 def case_queue(request: HttpRequest, after: str | None = None, limit: int = 20) -> dict[str, Any]:
-    """Submitted cases of the clerk's region, oldest first (closest to the 5-working-day answer limit)."""
+    """Submitted cases the clerk's hall accepts for, oldest first (closest to the 5-working-day answer limit)."""
     clerk = _clerk(request)
     limit = max(1, min(limit, MAX_PAGE))
-    scope = acceptance.clerk_scope(clerk)
-    qs = scope.filter(
-        Case.objects.filter(status=CaseStatus.SUBMITTED), department_field="lead_department"
+    # What the clerk's hall can accept (its stationed departments), filtered in SQL (orgs.permissions).
+    qs = clerk_filter(
+        Case.objects.filter(status=CaseStatus.SUBMITTED), clerk, department_field="lead_department"
     ).order_by("submitted_at", "id")
     if after:
         try:

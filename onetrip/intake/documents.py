@@ -19,7 +19,7 @@ from weasyprint import HTML
 
 from onetrip.core.masking import mask_id_number
 from onetrip.intake.checklist import checklist_for
-from onetrip.intake.models import Case, MaterialState, Notice, Refusal
+from onetrip.intake.models import Case, CaseEvent, MaterialState, Notice, Refusal
 from onetrip.orgs.models import ApplicantKind
 
 CACHE_SECONDS = 6 * 3600
@@ -81,10 +81,26 @@ def _clerk_name(user: Any) -> str:
     return "" if user is None else (user.display_name or user.username)
 
 
+# Events that moved the promised date (flow writes them with the receipt version they start).
+RECEIPT_REISSUE_EVENTS = ("case_resumed", "promised_date_changed")
+
+
+def receipt_reissue(case: Case) -> CaseEvent | None:
+    """The latest event that re-issued the receipt (a new promised date), None for the first version."""
+    return (
+        case.events.filter(kind__in=RECEIPT_REISSUE_EVENTS, data__has_key="receipt_version")
+        .order_by("-id")
+        .first()
+    )
+
+
 def receipt_context(case: Case) -> dict[str, Any]:
     entries = checklist_for(application=case.application)
     received = [e for e in entries if e.state != MaterialState.MISSING]
+    reissue = receipt_reissue(case)
     return {
+        "receipt_version": int(reissue.data["receipt_version"]) if reissue else 1,
+        "reissued_at": reissue.at if reissue else None,
         "case": case,
         "applicant": applicant_line(case),
         "office": _office(case),
@@ -97,7 +113,8 @@ def receipt_context(case: Case) -> dict[str, Any]:
 
 
 def receipt_pdf(case: Case) -> bytes:
-    """受理回执 of an accepted case (ValueError for a case without a number)."""
+    """受理回执 of an accepted case (ValueError for a case without a number). A moved promised date bumps the
+    case's row version, so the re-issued receipt (its next version) is a new document."""
     if not case.number:
         raise ValueError("a receipt needs an accepted case")
     return _cached(

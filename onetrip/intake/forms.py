@@ -78,7 +78,9 @@ def parse_deficiency(post: QueryDict, *, allowed_keys: set[str], today: dt.date)
 
 
 def parse_notice(post: QueryDict) -> Decision:
-    """Ticked problems (`problem` = material key or "field:<key>" or "other") with their texts."""
+    """Problems (`problem` = "material:<key>", "field:<key>" or "other") with their texts, and `extra`: one
+    further problem a line. The problems the system knows are added by the service whatever is posted, and a
+    notice with no problem at all is refused there."""
     decision = Decision(applicant_present=post.get("applicant_present") == "1")
     for token in post.getlist("problem"):
         text = (post.get(f"text_{token}") or "").strip()
@@ -88,8 +90,9 @@ def parse_notice(post: QueryDict) -> Decision:
         elif token.startswith("field:"):
             entry["field"] = token.removeprefix("field:")
         decision.problems.append(entry)
-    if not decision.problems:
-        decision.errors.append("请勾选需要补正的全部问题，一次告知")
+    for line in (post.get("extra") or "").splitlines():
+        if line.strip():
+            decision.problems.append({"problem": line.strip()})
     return decision
 
 

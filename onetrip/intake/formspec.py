@@ -1,7 +1,10 @@
 """What an application asks: its form fields and situation questions, and how a typed value is checked.
 
 An item application's fields come from the pinned item version's form (a field bound to a data element is
-keyed by the element code, e.g. `person.id_number`; an item-specific field by its own code). A bundle
+keyed by the element code, e.g. `person.id_number`; an item-specific field by its own code). A field about
+someone other than the applicant (its `subject`: a child, the deceased, a spouse …) is keyed
+`<subject>:<element>` (`child:person.id_number`), so it never shares a value, a prefill or a check with the
+applicant's own field; it goes to that person's section (子女信息) unless the catalogue names one. A bundle
 application's come from the pinned bundle version's merged form (一表申请), narrowed to the mandatory
 members plus the optional members the applicant chose (点单). Questions likewise.
 
@@ -23,7 +26,8 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from onetrip.bundles.merge import option_values
 from onetrip.bundles.selectors import FROZEN_STATUSES, computed, frozen_cached
-from onetrip.catalog.models import DataType, FormField, SituationQuestion
+from onetrip.catalog.models import DataType, FieldSubject, FormField, SituationQuestion
+from onetrip.catalog.subjects import SUBJECT_SECTIONS
 from onetrip.core.errors import ErrorDetail
 
 # Mainland mobile numbers (手机号): 11 digits starting 13–19.
@@ -45,6 +49,11 @@ class FieldDef:
     data_element: str | None = None
     section: str = ""
     help_text: str = ""
+    subject: str = FieldSubject.APPLICANT
+
+    @property
+    def about_applicant(self) -> bool:
+        return self.subject == FieldSubject.APPLICANT
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +81,24 @@ class FormDefinition:
                 return q
         return None
 
+    def applicant_elements(self) -> dict[str, str]:
+        """{data element: field key} of the fields holding the applicant's own data: the only fields the
+        applicant's record (account, shared sources read by their ID number) may prefill."""
+        return {f.data_element: f.key for f in self.fields if f.data_element and f.about_applicant}
+
+    def subject_fields(self, subject: str) -> list[FieldDef]:
+        """The element-bound fields about one other person (e.g. the child), in form order."""
+        return [f for f in self.fields if f.data_element and f.subject == subject]
+
+    def other_subjects(self) -> list[str]:
+        """The other people this form asks about, in order of first appearance."""
+        return list(dict.fromkeys(f.subject for f in self.fields if not f.about_applicant))
+
 
 def item_form_definition(version_id: int) -> FormDefinition:
     fields = tuple(
         FieldDef(
-            key=f.data_element.code if f.data_element else f.code,
+            key=f.key,
             label=f.label,
             field_type=f.field_type,
             required=f.required,
@@ -84,8 +106,9 @@ def item_form_definition(version_id: int) -> FormDefinition:
             options=tuple(f.effective_options),
             pattern=f.pattern,
             data_element=f.data_element.code if f.data_element else None,
-            section=f.section,
+            section=f.section or SUBJECT_SECTIONS.get(f.subject, ""),
             help_text=f.help_text,
+            subject=f.subject or FieldSubject.APPLICANT,
         )
         for f in FormField.objects.filter(version_id=version_id)
         .select_related("data_element")
@@ -119,6 +142,7 @@ def bundle_form_definition(snapshot: dict[str, Any], chosen: Iterable[str]) -> F
                 data_element=f.get("data_element"),
                 section=f.get("section") or "",
                 help_text=f.get("help_text") or "",
+                subject=f.get("subject") or FieldSubject.APPLICANT,
             )
         )
     questions = tuple(

@@ -250,6 +250,7 @@ class CaseEvent(models.Model):
 
 class DeficiencyStatus(models.TextChoices):
     PENDING = "pending", "待补交"
+    CHECKING = "checking", "已补交待核验"
     SUPPLIED = "supplied", "已补交"
     OVERDUE = "overdue", "逾期未补"
 
@@ -266,10 +267,44 @@ class Deficiency(models.Model):
     status = models.CharField("状态", max_length=16, choices=DeficiencyStatus.choices, default="pending")
     supplied_at = models.DateTimeField("补交时间", null=True, blank=True)
     file = models.ForeignKey(StoredFile, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The supplement: an upload (`file`) or an e-licence of the register (`licence`), by the applicant, their
+    # agent or a window clerk; a clerk then checks it (accepted: supplied; rejected: pending again).
+    file_name = models.CharField("原文件名", max_length=255, blank=True)
+    licence = models.ForeignKey(
+        "sharing.Licence",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="电子证照",
+    )
+    supplied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    checked_at = models.DateTimeField("核验时间", null=True, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rejection_reason = models.TextField("未通过核验的原因", blank=True)
+    reminded_at = models.DateTimeField("到期提醒时间", null=True, blank=True)
+    overdue_noticed_at = models.DateTimeField("逾期告知时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "容缺材料"
-        indexes = [models.Index(fields=["status", "due_date"])]
+        indexes = [
+            models.Index(fields=["status", "due_date"]),
+            # The sweeps' reads: reminders not yet sent, overdue rows not yet told.
+            models.Index(
+                fields=["due_date"],
+                condition=Q(status="pending", reminded_at__isnull=True),
+                name="deficiency_to_remind",
+            ),
+            models.Index(
+                fields=["case"],
+                condition=Q(status="overdue", overdue_noticed_at__isnull=True),
+                name="deficiency_to_notice",
+            ),
+        ]
         constraints = [models.UniqueConstraint(fields=["case", "material_key"], name="deficiency_unique")]
 
     def __str__(self) -> str:

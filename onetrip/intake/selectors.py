@@ -36,7 +36,7 @@ from onetrip.intake.models import (
     StoredFile,
 )
 from onetrip.orgs.models import ApiKey, Role
-from onetrip.orgs.permissions import scope_for
+from onetrip.orgs.permissions import case_scope_for, scope_for
 from onetrip.workdays.selectors import calendar_current
 
 MAX_PAGE = 100
@@ -173,7 +173,7 @@ def application_visible(*, actor: Any, application: Application, write: bool = F
         return False
     if actor.pk in (application.applicant_id, application.entered_by_id):
         return True
-    scope = scope_for(actor, Role.CLERK) if write else scope_for(actor)
+    scope = scope_for(actor, Role.CLERK) if write else case_scope_for(actor)
     return scope.has_departments and scope.allows_department(_lead_department_id(application))
 
 
@@ -201,7 +201,7 @@ def case_visible_q(actor: Any) -> Q | None:
         return None if dept is None else Q(channel=Channel.API) & dept
     if actor is None or not getattr(actor, "is_authenticated", False):
         return None
-    scope = scope_for(actor)
+    scope = case_scope_for(actor)
     if scope.everything:
         return Q()
     parts = Q(applicant_id=actor.pk) | Q(application__entered_by_id=actor.pk)

@@ -1,4 +1,5 @@
-"""Background work of intake (django-tasks): the deemed-acceptance and overdue-deficiency sweeps.
+"""Background work of intake (django-tasks): the deemed-acceptance and 容缺 sweeps (overdue commitments end
+their cases; reminders before the date and the notice of the end, services.deficiency).
 
 Run them on a schedule (cron or a timer calling `onetrip intake sweep`, or enqueueing `intake_sweep`); each
 sweep is idempotent and safe to run on several workers at once (rows are taken with SKIP LOCKED).
@@ -10,6 +11,7 @@ from django_tasks import task
 
 from onetrip.core import clock
 from onetrip.intake.services.acceptance import cases_deem_accepted, deficiencies_sweep
+from onetrip.intake.services.deficiency import deficiencies_overdue_notice, deficiencies_remind
 
 
 @task()
@@ -25,10 +27,18 @@ def deficiencies_overdue_sweep() -> int:
 
 
 @task()
+def deficiencies_remind_sweep() -> int:
+    """Commitments due within the reminder period: one reminder each."""
+    return deficiencies_remind(now=clock.now())
+
+
+@task()
 def intake_sweep() -> dict[str, int]:
-    """Both sweeps, one after the other."""
+    """Every intake sweep, one after the other (the end of an overdue case, then its notice)."""
     now = clock.now()
     return {
         "deemed_accepted": cases_deem_accepted(now=now),
         "deficiency_terminated": deficiencies_sweep(now=now),
+        "deficiency_reminded": deficiencies_remind(now=now),
+        "deficiency_overdue_noticed": deficiencies_overdue_notice(now=now),
     }

@@ -63,6 +63,7 @@ from onetrip.intake.services.application import (
     case_resubmit,
 )
 from onetrip.intake.services.files import stored_file_open
+from onetrip.intake.services.notice import notice_known_problems
 from onetrip.intake.services.queue import (
     ticket_call_next,
     ticket_finish,
@@ -71,8 +72,14 @@ from onetrip.intake.services.queue import (
     ticket_take,
     ticket_transfer,
 )
+from onetrip.intake.services.relatives import (
+    application_relative_fill,
+    relative_choices,
+    relative_subjects,
+)
 from onetrip.orgs.models import Role, RoleAssignment, User, Window, WindowCategory
-from onetrip.orgs.permissions import has_role, scope_for
+from onetrip.orgs.permissions import clerk_covers, clerk_filter, clerk_may_use_window, has_role
+from onetrip.orgs.selectors import clerk_windows
 from onetrip.workdays.core import SHANGHAI
 from onetrip.workdays.selectors import calendar_current
 
@@ -137,11 +144,7 @@ def _application_for(request: HttpRequest, pk: int) -> tuple[Application, str]:
     user = request.user
     if application.applicant_id == user.pk and application.channel != Channel.WINDOW:
         return application, "applicant"
-    if (
-        application.channel == Channel.WINDOW
-        and has_role(user, Role.CLERK)
-        and scope_for(user, Role.CLERK).allows_department(_lead_department_id(application))
-    ):
+    if application.channel == Channel.WINDOW and clerk_covers(user, _lead_department_id(application)):
         return application, "window"
     if application.applicant_id == user.pk:
         return application, "applicant"
@@ -311,7 +314,49 @@ def _application_context(
         "idempotency_key": forms.new_idempotency_key(),
         "saved_at_ms": int(application.updated_at.timestamp() * 1000),
         "applicant_masked": mask_id_number(application.applicant.id_number or ""),
+        "relatives": _relative_sections(application, definition),
     }
+
+
+def _relative_sections(application: Application, definition: Any) -> list[tuple[str, str]]:
+    """(subject, section title) of each other person the household register could fill (nothing read)."""
+    out = []
+    for subject in relative_subjects(application):
+        fields = definition.subject_fields(subject)
+        out.append((subject, fields[0].section))
+    return out
+
+
+@login_required
+@require_POST
+def application_relatives(request: HttpRequest, pk: int, subject: str) -> HttpResponse:
+    """The applicant's relatives of the subject's kind in the household register (a logged read), as choices."""
+    app, _ = _application_for(request, pk)
+    choices = relative_choices(application=app, subject=subject, actor=request.user)
+    return render(
+        request, "intake/_relatives_list.html", {"app": app, "subject": subject, "choices": choices}
+    )
+
+
+@login_required
+@require_POST
+def application_relative_fill_view(request: HttpRequest, pk: int, subject: str) -> HttpResponse:
+    """Fill the subject's fields with the chosen relative, then show the form again."""
+    app, mode = _application_for(request, pk)
+    page = "intake:window_application" if mode == "window" else "intake:application"
+    try:
+        application_relative_fill(
+            application=app,
+            subject=subject,
+            number=forms.parse_int(request.POST.get("number"), minimum=1) or 0,
+            revision=_revision(request),
+            actor=request.user,
+        )
+    except StaleDraft:
+        pass  # the form changed meanwhile: show it as it is now, nothing filled
+    except (DomainError, Conflict) as exc:
+        return HttpResponse("；".join(_zh(exc.errors)), status=exc.status_code)
+    return HttpResponseRedirect(reverse(page, args=[pk]) + "#form", status=303)
 
 
 @login_required
@@ -744,35 +789,16 @@ def _clerk_window(request: HttpRequest) -> Window | None:
     chosen = request.session.get("intake_window")
     if chosen:
         window = Window.objects.select_related("hall__region").filter(pk=chosen, is_active=True).first()
-        if window is not None and _window_in_scope(request.user, window):
+        if window is not None and clerk_may_use_window(request.user, window):
             return window
     return None
-
-
-def _window_in_scope(user: User, window: Window) -> bool:
-    scope = scope_for(user, Role.CLERK)
-    if scope.everything:
-        return True
-    return any(window.hall.region.code.startswith(p) for p in scope.region_prefixes) or (
-        window.department_id is not None and window.department_id in scope.department_ids
-    )
-
-
-def _windows_in_scope(user: User) -> list[Window]:
-    return [
-        w
-        for w in Window.objects.filter(is_active=True)
-        .select_related("hall__region")
-        .order_by("hall_id", "number")[:200]
-        if _window_in_scope(user, w)
-    ]
 
 
 def _queue_context(request: HttpRequest, *, message: str = "", error: str = "") -> dict[str, Any]:
     window = _clerk_window(request)
     context: dict[str, Any] = {"window": window, "message": message, "error": error, "now": clock.now()}
     if window is None:
-        context["windows"] = _windows_in_scope(request.user)
+        context["windows"] = clerk_windows(clerk=request.user)
         return context
     today = clock.now().astimezone(SHANGHAI).date()
     current = (
@@ -806,11 +832,11 @@ def _queue_context(request: HttpRequest, *, message: str = "", error: str = "") 
 
 
 def _pending_cases(request: HttpRequest) -> list[Case]:
-    scope = scope_for(request.user, Role.CLERK)
+    """What this window can accept: the hall's stationed departments (a department window: its own)."""
     qs = Case.objects.filter(status__in=(CaseStatus.SUBMITTED, CaseStatus.CORRECTION)).select_related(
         "lead_department"
     )
-    qs = scope.filter(qs, department_field="lead_department")
+    qs = clerk_filter(qs, request.user, window=_clerk_window(request), department_field="lead_department")
     return list(qs.order_by("-submitted_at", "-id")[:PENDING_SHOWN])
 
 
@@ -857,7 +883,7 @@ def _queue_action(request: HttpRequest, action: str) -> str:
             if pk
             else None
         )
-        if window is None or not _window_in_scope(user, window):
+        if window is None or not clerk_may_use_window(user, window):
             raise DomainError(ErrorDetail("window", "请选择您所在的窗口", "Choose your window", "window"))
         request.session["intake_window"] = window.pk
         return f"已选择窗口 {window}"
@@ -984,6 +1010,7 @@ def _window_case_context(
                 if e.field == f"form.{f.key}"
             ],
             "fields": definition.fields,
+            "known_problems": notice_known_problems(application=case.application),
             "form_data": case.application.form_data or {},
             "masked_id": mask_id_number(case.applicant.id_number or ""),
             "errors": errors or [],

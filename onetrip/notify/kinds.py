@@ -9,14 +9,32 @@ In-app-only kinds (system messages) are never sent externally.
 from __future__ import annotations
 
 KIND_LABELS: dict[str, str] = {
-    # 办件 (applicants)
+    # 办件 (applicants; folded from the case timeline by onetrip.notify.observe)
+    "case_submitted": "申请提交通知",
     "case_accepted": "受理通知",
     "case_refused": "不予受理通知",
     "case_correction": "补正告知",
+    "deficiency_due": "容缺补交提醒",
+    "deficiency_overdue": "容缺逾期通知",
+    "deficiency_supplied": "容缺补交确认",
+    "deficiency_rejected": "补交材料退回",
+    "case_suspended": "中止办理通知",
+    "case_resumed": "恢复办理通知",
+    "case_deadline": "办理时限变更",
+    "case_terminated": "终止办理通知",
     "case_completed": "办结通知",
     "result_ready": "出件通知",
-    # 待办与效能预警 (supervision sweeps)
+    "result_delivered": "送达通知",
+    "delivery_received": "签收确认",
+    "rating_invite": "邀请评价",
+    # 待办 (staff; folded from the workflow's events)
     "task_assigned": "新的待办",
+    "task_returned": "退回重办",
+    "task_transferred": "转办待办",
+    "task_delegated": "委派待办",
+    "task_delegation_returned": "委派办回",
+    "task_resubmitted": "补正到达",
+    # 效能预警 (supervision sweeps)
     "task_reminder": "办理提醒",
     "task_warning": "临期预警",
     "task_overdue": "超期告警",

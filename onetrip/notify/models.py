@@ -162,3 +162,25 @@ class Dispatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notification} · {self.get_channel_display()}"
+
+
+class FoldCursor(models.Model):
+    """How far `onetrip.notify.observe` has folded one event table (one row per table).
+
+    Ids come from a sequence and can commit out of order on PostgreSQL: a transaction that took id 100 may
+    commit after the one that took 101. So the cursor keeps `scanned_id` (the highest id folded) and `gaps`,
+    the id ranges below it not seen yet, `[[low, high, first seen (ISO)], …]`; each fold looks into the gaps
+    again, and a gap older than NOTIFY_FOLD_GAP_S is a rolled-back insert and is dropped. `folded_id` is the
+    id up to which everything is folded (or given up), for the admin."""
+
+    source = models.CharField("事件表", max_length=32, primary_key=True)
+    folded_id = models.BigIntegerField("已全部处理至", default=0)
+    scanned_id = models.BigIntegerField("已读取至", default=0)
+    gaps = models.JSONField("待补读的编号段", default=list, blank=True)
+    updated_at = models.DateTimeField("更新时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "事件通知游标"
+
+    def __str__(self) -> str:
+        return f"{self.source} ≤ {self.folded_id}"

@@ -34,7 +34,7 @@ def inbox_page(
     """One page of the person's inbox, newest first; `before` is the id the previous page ended at."""
     limit = max(1, min(limit, MAX_PAGE))
     qs = Notification.objects.filter(recipient=user).only(
-        "id", "kind", "title", "body", "link", "created_at", "read_at"
+        "id", "kind", "title", "body", "link", "data", "created_at", "read_at"
     )
     if unread_only:
         qs = qs.filter(read_at__isnull=True)

@@ -10,6 +10,7 @@ from django_tasks import task
 from onetrip.core import clock
 from onetrip.notify.conf import setting
 from onetrip.notify.dispatcher import notify_dispatch
+from onetrip.notify.observe import notify_fold_events
 from onetrip.notify.services import notify_prune
 
 # One run stops taking new batches after this long, so a backlog never blocks the task queue.
@@ -27,6 +28,20 @@ def notify_dispatch_task() -> dict[str, Any]:
         for key in totals:
             totals[key] += getattr(report, key)
         if report.taken < BATCH:
+            break
+    return totals
+
+
+@task()
+def notify_fold_task() -> dict[str, int]:
+    """Turn new case and workflow events into notifications (at most about BUDGET_S seconds of batches)."""
+    started = time.monotonic()
+    totals = {"events": 0, "notifications": 0}
+    while time.monotonic() - started < BUDGET_S:
+        report = notify_fold_events(now=clock.now(), max_batches=10)
+        totals["events"] += report.events
+        totals["notifications"] += report.notifications
+        if not report.more:  # both tables caught up (or held by another fold)
             break
     return totals
 

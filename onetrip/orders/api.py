@@ -16,7 +16,7 @@
 - POST /orders/suggestions/{id}/send-back     the supervisor asks for a better plan (7 new working days)
 - POST /orders/suggestions/{id}/close         the deputy (after the plan) or the supervisor closes it
 
-Writes need a signed-in session; reads take a session or an API key (`intake:read`), filtered to its scope.
+Writes need a signed-in session; reads take a session or an API key (`orders:read`), filtered to its scope.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from onetrip.orgs.auth import ScopedSessionAuth, request_user, session_or_key
 from onetrip.orgs.models import User
 
 router = Router(tags=["督办与代表监督"])
-READ = session_or_key(["intake:read"])
+READ = session_or_key(["orders:read"])
 SESSION = ScopedSessionAuth()
 
 

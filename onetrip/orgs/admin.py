@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm as DjangoUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
@@ -24,6 +25,8 @@ from onetrip.orgs.auth import API_SCOPES, api_key_create, api_key_revoke, scope_
 from onetrip.orgs.models import ApiKey, Department, Region, RoleAssignment, ServiceHall, User, Window
 from onetrip.orgs.services import (
     department_errors,
+    hall_department_errors,
+    hall_departments_set,
     region_errors,
     role_assignment_errors,
     user_errors,
@@ -152,13 +155,57 @@ class WindowInline(admin.TabularInline):
     autocomplete_fields = ["department"]
 
 
+class ServiceHallForm(forms.ModelForm):
+    """The hall and its stationed departments (进驻部门); the departments are saved by
+    orgs.services.hall_departments_set (validated and audited), not by the form itself."""
+
+    stationed = forms.ModelMultipleChoiceField(
+        label="进驻部门",
+        queryset=Department.objects.filter(is_active=True),
+        required=False,
+        widget=AutocompleteSelectMultiple(ServiceHall._meta.get_field("departments"), admin.site),
+        help_text="本大厅综合窗口受理这些部门（任何层级，如市级中心）的全部事项和一件事；部门即办窗口只受理本部门的。",
+    )
+
+    class Meta:
+        model = ServiceHall
+        fields = ["name", "region", "address", "opening_hours", "phone"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["stationed"].initial = list(self.instance.departments.all())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        region = data.get("region")
+        if region is not None and data.get("stationed") is not None:
+            _add_errors(
+                self,
+                [
+                    ErrorDetail(e.code, e.message_zh, e.message_en, "stationed")
+                    for e in hall_department_errors(hall_region=region, departments=list(data["stationed"]))
+                ],
+            )
+        return data
+
+
 @admin.register(ServiceHall)
 class ServiceHallAdmin(admin.ModelAdmin):
+    form = ServiceHallForm
     list_display = ["name", "region", "address", "opening_hours", "phone"]
     search_fields = ["name", "address"]
     autocomplete_fields = ["region"]
     list_select_related = ["region"]
     inlines = [WindowInline]
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        hall_departments_set(
+            hall=form.instance,
+            departments=list(form.cleaned_data.get("stationed") or []),
+            actor=request.user if isinstance(request.user, User) else None,
+        )
 
 
 @admin.register(Window)

@@ -90,6 +90,7 @@ class HallOut(Schema):
     opening_hours: str
     phone: str
     windows: list[WindowOut]
+    department_codes: list[str]  # the departments stationed in the hall (进驻部门)
 
 
 class HallPage(Schema):
@@ -160,6 +161,7 @@ def _hall(h: ServiceHall) -> HallOut:
         address=h.address,
         opening_hours=h.opening_hours,
         phone=h.phone,
+        department_codes=[d.code for d in h.departments.all()],
         windows=[
             WindowOut(
                 number=w.number,

@@ -36,6 +36,8 @@ API_SCOPES: dict[str, str] = {
     "intake:write": "提交申请",
     "orgs:read": "读取组织机构",
     "orgs:write": "维护组织机构",
+    "orders:read": "读取督办与代表监督",
+    "ratings:read": "读取好差评与整改",
     "window:write": "窗口受理与排队叫号",
     "workdays:read": "读取工作日历",
 }
@@ -264,3 +266,12 @@ def request_user(request: HttpRequest) -> User | None:
     """The signed-in user behind a request authenticated by either class (None for an API key)."""
     auth = getattr(request, "auth", None)
     return auth if isinstance(auth, User) else None
+
+
+def login_locked_out(request: HttpRequest, response: Any, credentials: dict[str, Any] | None) -> Any:
+    """django-axes' lockout answer (AXES_LOCKOUT_CALLABLE): the login page saying, in Chinese, that the
+    account is locked and for how long; 429, so scripts see it too. The count of attempts is not shown."""
+    from django.shortcuts import render
+
+    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    return render(request, "portal/locked_out.html", {"minutes": minutes}, status=429)

@@ -101,12 +101,39 @@ class ServiceHall(models.Model):
     address = models.CharField("地址", max_length=255, blank=True)
     opening_hours = models.CharField("办公时间", max_length=128, blank=True)
     phone = models.CharField("咨询电话", max_length=32, blank=True)
+    departments = models.ManyToManyField(
+        Department, through="HallDepartment", verbose_name="进驻部门", related_name="halls", blank=True
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "办事大厅"
 
     def __str__(self) -> str:
         return self.name
+
+
+class HallDepartment(models.Model):
+    """A department stationed in a hall (进驻部门), of any level: a city-level centre may be stationed in a
+    district hall. The hall's comprehensive windows accept every item and bundle of its stationed departments
+    (一窗受理); change the set through orgs.services.hall_departments_set, which audits it."""
+
+    hall = models.ForeignKey(
+        ServiceHall, verbose_name="大厅", on_delete=models.CASCADE, related_name="stations"
+    )
+    department = models.ForeignKey(
+        Department, verbose_name="进驻部门", on_delete=models.PROTECT, related_name="stations"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "进驻部门"
+        constraints = [
+            # (hall, department): the clerk's acceptance filter reads the departments of a hall from it.
+            models.UniqueConstraint(fields=["hall", "department"], name="hall_department_unique"),
+        ]
+        indexes = [models.Index(fields=["department", "hall"])]
+
+    def __str__(self) -> str:
+        return f"{self.hall} · {self.department}"
 
 
 class WindowCategory(models.TextChoices):

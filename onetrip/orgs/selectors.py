@@ -17,6 +17,7 @@ from onetrip.orgs.models import (
     User,
     Window,
 )
+from onetrip.orgs.permissions import clerk_windows_q
 
 MAX_PAGE = 500
 MAX_TREE_NODES = 5000
@@ -137,7 +138,8 @@ def _halls() -> QuerySet[ServiceHall]:
         Prefetch(
             "windows",
             queryset=Window.objects.filter(is_active=True).select_related("department").order_by("number"),
-        )
+        ),
+        Prefetch("departments", queryset=Department.objects.only("id", "code").order_by("code")),
     )
 
 
@@ -166,6 +168,15 @@ def hall_get(*, hall_id: int) -> ServiceHall:
     if hall is None:
         raise not_found("办事大厅", "Service hall", "id")
     return hall
+
+
+def clerk_windows(*, clerk: User, limit: int = 200) -> list[Window]:
+    """The active windows a clerk may work at (orgs.permissions.clerk_may_use_window), by hall and number."""
+    condition = clerk_windows_q(clerk)
+    if condition is None:
+        return []
+    qs = Window.objects.filter(condition, is_active=True).select_related("hall__region", "department")
+    return list(qs.order_by("hall_id", "number")[: _limit(limit)])
 
 
 def user_role_assignments(*, user: User) -> list[RoleAssignment]:

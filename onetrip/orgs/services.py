@@ -30,12 +30,14 @@ from django.db import IntegrityError, transaction
 from stdnum.cn import ric
 
 from onetrip.catalog.codes import uscc_errors
+from onetrip.core.audit import audit_record
 from onetrip.core.errors import Conflict, DomainError, ErrorDetail
 from onetrip.orgs.models import (
     REGION_PREFIX_LENGTH,
     ApplicantKind,
     Department,
     DepartmentLevel,
+    HallDepartment,
     Region,
     RegionLevel,
     Role,
@@ -355,6 +357,64 @@ def hall_create(
     return ServiceHall.objects.create(
         name=name, region=region, address=address.strip(), opening_hours=opening_hours.strip(), phone=phone
     )
+
+
+def hall_department_errors(*, hall_region: Region, departments: list[Department]) -> list[ErrorDetail]:
+    """A hall may host departments of any level whose region encloses the hall's (a city-level centre in a
+    district hall, a county bureau in a township centre's parent) or lies inside it; never one of an
+    unrelated region, and never an inactive one."""
+    errors: list[ErrorDetail] = []
+    for department in departments:
+        if not department.is_active:
+            errors.append(
+                ErrorDetail(
+                    "department_inactive",
+                    f"{department.name}已停用，不能进驻",
+                    f"Department {department.code} is inactive",
+                    "departments",
+                )
+            )
+        elif not (
+            region_is_within(hall_region, department.region)
+            or region_is_within(department.region, hall_region)
+        ):
+            errors.append(
+                ErrorDetail(
+                    "station_outside_region",
+                    f"{department.name}不属于大厅所在区划或其上级区划，不能进驻",
+                    f"Department {department.code} is outside the hall's region",
+                    "departments",
+                )
+            )
+    return errors
+
+
+@transaction.atomic
+def hall_departments_set(
+    *, hall: ServiceHall, departments: list[Department], actor: User | None
+) -> ServiceHall:
+    """Make `departments` exactly the departments stationed in the hall (进驻部门); audited with what was
+    added and removed. The hall row is locked so two admins' edits apply one after the other."""
+    locked = ServiceHall.objects.select_for_update().select_related("region").get(pk=hall.pk)
+    wanted = {d.pk: d for d in departments}
+    _raise_if(hall_department_errors(hall_region=locked.region, departments=list(wanted.values())))
+    current = dict(
+        HallDepartment.objects.filter(hall=locked).values_list("department_id", "department__code")
+    )
+    added = [wanted[pk] for pk in sorted(set(wanted) - set(current))]
+    removed = sorted(set(current) - set(wanted))
+    if not added and not removed:
+        return locked
+    HallDepartment.objects.filter(hall=locked, department_id__in=removed).delete()
+    HallDepartment.objects.bulk_create([HallDepartment(hall=locked, department=d) for d in added])
+    audit_record(
+        actor=actor,
+        action="orgs.hall_departments_set",
+        object_type="orgs.servicehall",
+        object_id=locked.pk,
+        data={"added": [d.code for d in added], "removed": sorted(current[pk] for pk in removed)},
+    )
+    return locked
 
 
 def window_errors(

@@ -15,7 +15,7 @@
 - GET  /ratings/policy?region=<code>          the limits that apply to a region
 - PUT  /ratings/policy                        set a region's limits
 
-Writes need a signed-in session; reads take a session or an API key (`intake:read`), filtered to its scope.
+Writes need a signed-in session; reads take a session or an API key (`ratings:read`), filtered to its scope.
 Comments are masked (ID and phone numbers) in every answer.
 """
 
@@ -34,7 +34,7 @@ from onetrip.ratings import selectors, services
 from onetrip.ratings.models import Rating, RatingAppeal, Rectification
 
 router = Router(tags=["好差评"])
-READ = session_or_key(["intake:read"])
+READ = session_or_key(["ratings:read"])
 SESSION = ScopedSessionAuth()
 
 

@@ -37,6 +37,7 @@ from django.db import connection, models
 
 from onetrip.sharing.models import (
     CompanyRecord,
+    HouseholdMember,
     HousingFundRecord,
     PersonRecord,
     RealEstateRecord,
@@ -105,6 +106,7 @@ LOCAL_TABLES: dict[str, LocalTable] = {
     "housing_fund": LocalTable(HousingFundRecord, "id_number"),
     "real_estate": LocalTable(RealEstateRecord, "owner_id_number", "-registered"),
     "staff": LocalTable(StaffRecord, "id_number"),
+    "household": LocalTable(HouseholdMember, "id_number"),
 }
 
 

@@ -4,7 +4,8 @@
 - GET  /sharing/catalogue            the catalogue tree: item → material → data element → source (keyset pages)
 - GET  /sharing/catalogue.xlsx       the whole tree and the bundles' coverage as a workbook
 - GET  /sharing/coverage             each published bundle's data-sharing coverage
-- POST /sharing/prefill              read a form's data elements for a case, task or application (logged)
+- POST /sharing/prefill              read a form's data elements for a case, task or application the reader
+                                     works on, of one of its parties (logged)
 - GET  /sharing/access-log/mine      who read my data and why (the signed-in person's own log)
 - GET  /sharing/daily                daily calls and exchanged elements per source (supervision)
 - POST /sharing/licences/verify      is an e-licence genuine and in force?
@@ -39,9 +40,9 @@ class PrefillIn(Schema):
     subject_uscc: str | None = None
     element_codes: list[str] = Field(..., max_length=500)
     purpose: str = Field(..., description="prefill / acceptance / approval / licence_check / supervision")
-    case_id: int | None = None
-    application_id: int | None = None
-    task_ref: str = ""
+    case_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    application_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    task_id: int | None = Field(None, ge=1, le=2**63 - 1, description="审批任务 ID")
 
 
 class VerifyIn(Schema):
@@ -107,10 +108,16 @@ def coverage(request: HttpRequest) -> list[dict[str, Any]]:
     return [c.as_dict() for c in selectors.bundles_coverage()]
 
 
-def _case_and_application(payload: PrefillIn) -> tuple[Any, Any]:
+def _bound_objects(payload: PrefillIn) -> tuple[Any, Any, Any]:
+    """The case, application and task named (each must exist; the service checks the reader may use them)."""
+    from onetrip.flow.models import TaskRecord
     from onetrip.intake.models import Application, Case
 
-    case = application = None
+    case = application = task = None
+    if payload.task_id is not None:
+        task = TaskRecord.objects.select_related("case").filter(pk=payload.task_id).first()
+        if task is None:
+            raise not_found("任务", "Task", "task_id")
     if payload.case_id is not None:
         case = Case.objects.filter(pk=payload.case_id).first()
         if case is None:
@@ -119,13 +126,13 @@ def _case_and_application(payload: PrefillIn) -> tuple[Any, Any]:
         application = Application.objects.filter(pk=payload.application_id).first()
         if application is None:
             raise not_found("申请", "Application", "application_id")
-    return case, application
+    return case, application, task
 
 
 @router.post("/prefill", auth=SESSION)
 def prefill(request: HttpRequest, payload: PrefillIn) -> dict[str, Any]:
     user = request_user(request)
-    case, application = _case_and_application(payload)
+    case, application, task = _bound_objects(payload)
     result = services.prefill(
         subject_id_number=payload.subject_id_number,
         subject_uscc=payload.subject_uscc,
@@ -134,7 +141,7 @@ def prefill(request: HttpRequest, payload: PrefillIn) -> dict[str, Any]:
         actor=user,
         case=case,
         application=application,
-        task_ref=payload.task_ref,
+        task=task,
     )
     return result.as_dict()
 

@@ -37,6 +37,8 @@ from onetrip.sharing.models import (
     CompanyRecord,
     DataSource,
     HolderKind,
+    HouseholdMember,
+    HouseholdRelation,
     HousingFundRecord,
     Licence,
     LicenceType,
@@ -54,6 +56,17 @@ GENERATED_COMPANIES = 40
 AREAS = ("332501", "332522", "332801", "332822", "332826", "331102", "331121", "331122")
 RETIREE_ID = citizen_id_number("33250119660315351")
 LEGAL_REP_ID = citizen_id_number("33282219850512202")
+# 张三's household (户口簿): his wife and their two children; the elder enrols in primary school in 2026.
+HOUSEHOLD_NUMBER = "331102000188"
+SPOUSE_ID = citizen_id_number("33280119910620084")
+CHILD_ID = citizen_id_number("33110220200315062")
+YOUNGER_CHILD_ID = citizen_id_number("33110220230802071")
+HOUSEHOLD = (
+    (CITIZEN_ID, "张三", "1", dt.date(1990, 3, 7), HouseholdRelation.HEAD),
+    (SPOUSE_ID, "王丽", "2", dt.date(1991, 6, 20), HouseholdRelation.SPOUSE),
+    (CHILD_ID, "张子涵", "2", dt.date(2020, 3, 15), HouseholdRelation.CHILD),
+    (YOUNGER_CHILD_ID, "张子轩", "1", dt.date(2023, 8, 2), HouseholdRelation.CHILD),
+)
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢"
@@ -144,8 +157,20 @@ def _records(people: list[_Person]) -> dict[type, list]:
             RealEstateRecord,
             StaffRecord,
             CompanyRecord,
+            HouseholdMember,
         )
     }
+    out[HouseholdMember] = [
+        HouseholdMember(
+            household_number=HOUSEHOLD_NUMBER,
+            id_number=number,
+            name=name,
+            gender=gender,
+            birth_date=birth,
+            relation=relation,
+        )
+        for number, name, gender, birth, relation in HOUSEHOLD
+    ]
     for i, p in enumerate(people):
         address = f"浙江省丽水市莲都区{rng.choice(STREETS)}{rng.randrange(1, 300)}号"
         out[PersonRecord].append(
@@ -255,6 +280,7 @@ _KEYS = {
     RealEstateRecord: "unit_number",
     StaffRecord: "id_number",
     CompanyRecord: "uscc",
+    HouseholdMember: "id_number",
 }
 
 
@@ -290,6 +316,15 @@ SOURCES: tuple[SourceSpec, ...] = (
             B("person.phone", "phone", 5),
         ),
         offices=True,
+    ),
+    # Household members (户籍家庭成员): read for the applicant's relatives (a child's fields), never by element.
+    SourceSpec(
+        "household",
+        "户籍家庭成员库",
+        "ld-gaj",
+        "household",
+        Sensitivity.SENSITIVE,
+        (),
     ),
     SourceSpec(
         "marriage",
@@ -583,6 +618,7 @@ def sharing_demo_load() -> SharingDemoSummary:
         RealEstateRecord: "不动产登记信息",
         StaffRecord: "机关事业单位人员信息",
         CompanyRecord: "法人信息",
+        HouseholdMember: "户籍家庭成员",
     }
     for model, rows in records.items():
         before = model.objects.count()

@@ -247,6 +247,34 @@ class StaffRecord(models.Model):
         return f"人员信息 #{self.pk}"
 
 
+class HouseholdRelation(models.TextChoices):
+    """与户主关系 (the household register's relationship to the head of household, simplified)."""
+
+    HEAD = "head", "户主"
+    SPOUSE = "spouse", "配偶"
+    CHILD = "child", "子女"
+    PARENT = "parent", "父母"
+    OTHER = "other", "其他"
+
+
+class HouseholdMember(models.Model):
+    """户籍家庭成员: one person's entry in a household register (户口簿), with their relationship to the head.
+    The applicant's relatives (children, spouse, parents) follow from the household they share."""
+
+    household_number = models.CharField("户号", max_length=32, db_index=True)
+    id_number = models.CharField("公民身份号码", max_length=18, unique=True)
+    name = models.CharField("姓名", max_length=64)
+    gender = models.CharField("性别", max_length=1)
+    birth_date = models.DateField("出生日期")
+    relation = models.CharField("与户主关系", max_length=16, choices=HouseholdRelation.choices)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "户籍家庭成员"
+
+    def __str__(self) -> str:
+        return f"户籍家庭成员 #{self.pk}"
+
+
 # ------------------------------------------------------------------------------------ e-licences
 
 

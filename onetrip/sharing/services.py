@@ -32,7 +32,7 @@ from onetrip.core import clock
 from onetrip.core.audit import audit_record
 from onetrip.core.errors import DomainError, ErrorDetail, Forbidden
 from onetrip.orgs.models import ApplicantKind, Department, Role, RoleAssignment
-from onetrip.orgs.permissions import STAFF_ROLES, roles_of
+from onetrip.orgs.permissions import STAFF_ROLES, roles_of, scope_for
 from onetrip.sharing.adapters import (
     LOCAL_TABLES,
     HttpConfig,
@@ -51,6 +51,8 @@ from onetrip.sharing.models import (
     ExchangeRequest,
     ExchangeStatus,
     HolderKind,
+    HouseholdMember,
+    HouseholdRelation,
     Licence,
     LicenceStatus,
     LicenceType,
@@ -343,13 +345,13 @@ def _purpose_binding_error() -> ErrorDetail:
     )
 
 
-def check_purpose(*, purpose: str, case: Any, application: Any, task_ref: str) -> None:
+def check_purpose(*, purpose: str, case: Any, application: Any, task: Any) -> None:
     errors = []
     if not purpose:
         errors.append(_err("purpose_required", "请说明读取用途", "A purpose is required", "purpose"))
     elif purpose not in AccessPurpose.values:
         errors.append(_err("invalid_purpose", "读取用途无效", "Unknown purpose", "purpose"))
-    if case is None and application is None and not task_ref:
+    if case is None and application is None and task is None:
         errors.append(_purpose_binding_error())
     if errors:
         raise DomainError(*errors)
@@ -428,21 +430,109 @@ def _staff_of_actor(actor: Any, subject: Subject) -> bool:
     return bool(cache[subject.id_number])
 
 
-def _check_binding(*, actor: Any, application: Any, case: Any) -> None:
-    """An applicant (no staff role) may prefill only their own application or read for their own case."""
-    if roles_of(actor) & STAFF_ROLES:
-        return
-    mine = {actor.pk}
-    if application is None and case is None:
+def _bound(*, case: Any, application: Any, task: Any) -> tuple[Any, Any]:
+    """The case and application a read is for, made consistent: a task stands for its case, a case for its
+    application. A task of another case, or a case of another application, is refused."""
+    if task is not None:
+        if case is not None and task.case_id != case.pk:
+            raise DomainError(
+                _err("task_not_in_case", "任务不属于该办件", "The task is of another case", "task")
+            )
+        case = task.case
+    if case is not None:
+        if application is not None and case.application_id != application.pk:
+            raise DomainError(
+                _err(
+                    "application_not_in_case",
+                    "申请不属于该办件",
+                    "The application is of another case",
+                    "application",
+                )
+            )
+        application = case.application
+    if application is None:
         raise Forbidden(_purpose_binding_error())
-    if application is not None and not (
-        application.applicant_id in mine or getattr(application, "entered_by_id", None) in mine
+    return case, application
+
+
+def _party_keys(case: Any, application: Any) -> set[str]:
+    """The ID numbers and USCCs of the case's parties: the applicant (person or organisation), the authorised
+    agent, and every person or organisation the application names (an office applicant names the staff member
+    it acts for)."""
+    keys: set[str] = set()
+    for user in (application.applicant, getattr(case, "applicant", None)):
+        if user is not None:
+            keys |= {k.strip().upper() for k in (user.id_number, user.organisation_code) if k}
+    agent = (application.proxy_authorisation or {}).get("agent_id_number")
+    if agent:
+        keys.add(str(agent).strip().upper())
+    for value in (application.form_data or {}).values():
+        if isinstance(value, str) and len(value.strip()) == 18:
+            keys.add(value.strip().upper())
+    return keys
+
+
+def _reader_in_scope(*, actor: Any, case: Any, application: Any) -> bool:
+    """The applicant, whoever typed the application (a window clerk, an agent), the clerk who accepted the
+    case or a clerk whose window accepts for its department, staff of a department handling it (the lead
+    department or a department with a task on it), and whoever holds one of its tasks."""
+    if actor.pk in (application.applicant_id, application.entered_by_id):
+        return True
+    if case is not None and actor.pk in (case.applicant_id, case.accepted_by_id):
+        return True
+    from onetrip.intake.selectors import _lead_department_id
+
+    lead = case.lead_department_id if case is not None else _lead_department_id(application)
+    if Role.CLERK in roles_of(actor) and scope_for(actor, Role.CLERK).allows_department(lead):
+        return True
+    departments = set(
+        RoleAssignment.objects.filter(
+            user=actor, role__in=(Role.HANDLER, Role.LEADER), department__isnull=False
+        ).values_list("department_id", flat=True)
+    )
+    if lead in departments:
+        return True
+    if case is None:
+        return False
+    from django.db.models import Q
+
+    from onetrip.flow.models import TaskRecord
+
+    return (
+        TaskRecord.objects.filter(case_id=case.pk)
+        .filter(Q(department_id__in=departments) | Q(assignee_id=actor.pk) | Q(delegator_id=actor.pk))
+        .exists()
+    )
+
+
+def check_binding(*, actor: Any, subject: Subject, case: Any, application: Any, task: Any) -> tuple[Any, Any]:
+    """A shared-data read is for a case, an application or a task that exists, that the reader may work on
+    (`_reader_in_scope`), and whose parties include the subject. Returns the (case, application) read for;
+    Forbidden otherwise, whatever the reader's role."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        raise Forbidden(_err("forbidden", "无权读取共享数据", "Not allowed to read shared data"))
+    case, application = _bound(case=case, application=application, task=task)
+    if not _reader_in_scope(actor=actor, case=case, application=application):
+        raise Forbidden(
+            _err(
+                "not_your_case",
+                "只能为本人经办或本部门办理的办件读取共享数据",
+                "You do not work on this case",
+                "case" if case is not None else "application",
+            )
+        )
+    if subject.key not in _party_keys(case, application) and not _staff_of_actor(
+        application.applicant, subject
     ):
         raise Forbidden(
-            _err("not_your_application", "只能为本人的申请预填", "Not your application", "application")
+            _err(
+                "subject_not_party",
+                "查询对象不是该办件的申请人、代办人或申请中载明的当事人",
+                "The subject is not a party to this case",
+                "subject",
+            )
         )
-    if case is not None and case.applicant_id not in mine:
-        raise Forbidden(_err("not_your_case", "只能查看本人办件", "Not your case", "case"))
+    return case, application
 
 
 # ------------------------------------------------------------------------------------------ prefill
@@ -520,10 +610,13 @@ def prefill(
     actor: Any,
     case: Any = None,
     application: Any = None,
-    task_ref: str = "",
+    task: Any = None,
 ) -> PrefillResult:
-    check_purpose(purpose=purpose, case=case, application=application, task_ref=task_ref)
+    """Read the elements for one subject, for one case, application or task (flow's TaskRecord) that the
+    reader works on and whose parties include the subject; every read is logged with its reader."""
+    check_purpose(purpose=purpose, case=case, application=application, task=task)
     subject = subject_from(id_number=subject_id_number, uscc=subject_uscc)
+    task_ref = str(task.pk) if task is not None else ""
     codes = list(dict.fromkeys(element_codes))
     known = set(DataElement.objects.filter(code__in=codes).values_list("code", flat=True))
     unknown = [c for c in codes if c not in known]
@@ -534,7 +627,9 @@ def prefill(
                 for c in unknown
             )
         )
-    _check_binding(actor=actor, application=application, case=case)
+    case, application = check_binding(
+        actor=actor, subject=subject, case=case, application=application, task=task
+    )
 
     bindings = list(
         SourceElement.objects.filter(
@@ -684,6 +779,117 @@ def prefill_for(
         case=case,
         application=application,
     ).as_pairs()
+
+
+# ---------------------------------------------------------------------------------- household members
+
+HOUSEHOLD_TABLE = "household"
+# The data elements a household-register entry provides for a relative (what the access log records).
+RELATIVE_ELEMENTS = ("person.name", "person.id_number", "person.gender", "person.birth_date")
+KINSHIPS = ("child", "spouse", "mother", "father")
+
+
+@dataclass(frozen=True)
+class Relative:
+    """A relative of the subject found in the household register (户籍), as a form may be prefilled with."""
+
+    name: str
+    id_number: str
+    gender: str
+    birth_date: str
+    source_label: str
+
+    def element_values(self) -> dict[str, str]:
+        return {
+            "person.name": self.name,
+            "person.id_number": self.id_number,
+            "person.gender": self.gender,
+            "person.birth_date": self.birth_date,
+        }
+
+
+def _kin(me: HouseholdMember, others: Sequence[HouseholdMember], kinship: str) -> list[HouseholdMember]:
+    """The members of `me`'s household who are `me`'s child / spouse / mother / father, read from each
+    member's relationship to the head of household (与户主关系)."""
+    rel = HouseholdRelation
+    if kinship == "child":
+        wanted = {rel.HEAD: {rel.CHILD}, rel.SPOUSE: {rel.CHILD}, rel.PARENT: {rel.HEAD}}.get(
+            me.relation, set()
+        )
+        return [m for m in others if m.relation in wanted]
+    if kinship == "spouse":
+        wanted = {rel.HEAD: {rel.SPOUSE}, rel.SPOUSE: {rel.HEAD}}.get(me.relation, set())
+        return [m for m in others if m.relation in wanted]
+    gender = "2" if kinship == "mother" else "1"
+    wanted = {rel.CHILD: {rel.HEAD, rel.SPOUSE}, rel.HEAD: {rel.PARENT}}.get(me.relation, set())
+    return [m for m in others if m.relation in wanted and m.gender == gender]
+
+
+def household_relatives(
+    *,
+    subject_id_number: str,
+    kinship: str,
+    purpose: str,
+    actor: Any,
+    case: Any = None,
+    application: Any = None,
+) -> list[Relative]:
+    """The subject's relatives of one kinship (child, spouse, mother, father) in the household register
+    source, for the case or application being handled. Entitlements as for prefill; the read is logged
+    against the subject, and against each relative whose data it returns (they can see who read it).
+    No source, no entitlement or no household entry: an empty list (the applicant types the fields)."""
+    check_purpose(purpose=purpose, case=case, application=application, task=None)
+    if kinship not in KINSHIPS:
+        raise DomainError(_err("invalid_kinship", "亲属关系无效", "Unknown kinship", "kinship"))
+    subject = subject_from(id_number=subject_id_number, uscc=None)
+    case, application = check_binding(
+        actor=actor, subject=subject, case=case, application=application, task=None
+    )
+    source = (
+        DataSource.objects.filter(
+            is_active=True, kind=SourceKind.LOCAL_TABLE, subject_kind="person", config__table=HOUSEHOLD_TABLE
+        )
+        .select_related("department")
+        .order_by("code")
+        .first()
+    )
+    if source is None:
+        return []
+    grant = grant_for(
+        actor=actor, source=source, subject=subject, case=case, application=application, task_ref=""
+    )
+    if grant is None:
+        return []
+    me = HouseholdMember.objects.filter(id_number=subject.key).first()
+    found: list[HouseholdMember] = []
+    if me is not None:
+        others = HouseholdMember.objects.filter(household_number=me.household_number).exclude(pk=me.pk)
+        found = sorted(
+            _kin(me, list(others.order_by("birth_date", "id")), kinship), key=lambda m: m.birth_date
+        )
+    label = f"{source.name}（{source.department.name}）"
+
+    def entry(key: str, outcome: str) -> AccessLogEntry:
+        return AccessLogEntry(
+            actor=actor,
+            actor_label=_actor_label(actor),
+            actor_department_id=grant.department_id,
+            source=source,
+            subject_hash=subject_hash(key),
+            elements=list(RELATIVE_ELEMENTS),
+            case=case,
+            application=application,
+            purpose=purpose,
+            outcome=outcome,
+        )
+
+    access_log_write(
+        entries=[
+            entry(subject.key, AccessOutcome.OK if found else AccessOutcome.NO_RECORD),
+            *(entry(m.id_number, AccessOutcome.OK) for m in found),
+        ]
+    )
+    return [Relative(m.name, m.id_number, m.gender, m.birth_date.isoformat(), label) for m in found]
 
 
 @dataclass(frozen=True)

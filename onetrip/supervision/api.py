@@ -118,6 +118,12 @@ class PeriodQuery(Schema):
 def _period(filters: PeriodQuery) -> tuple[dt.date, dt.date]:
     default_start, default_end = selectors.default_period(clock.now())
     start, end = filters.start or default_start, filters.end or default_end
+    if start.year < 1900 or end.year > 2999:
+        raise DomainError(
+            ErrorDetail(
+                "invalid_date", "日期超出范围（1900—2999年）", "Date out of range (1900–2999)", "start"
+            )
+        )
     if end < start or (end - start).days > 366:
         raise DomainError(
             ErrorDetail(

@@ -31,10 +31,13 @@ def _int(value: str | None) -> int | None:
 
 
 def _date(value: str | None) -> dt.date | None:
+    """A date from the query, or None (the default period) for one that is invalid or outside 1900–2999,
+    where the period's arithmetic would overflow."""
     try:
-        return dt.date.fromisoformat(value) if value else None
+        day = dt.date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return day if day is None or 1900 <= day.year <= 2999 else None
 
 
 def _forbidden(request: HttpRequest, exc: DomainError) -> HttpResponse:

@@ -5,11 +5,13 @@ Definitions are compiled once (`compile_process`, `Registry`), instances keep on
 `Outcome(instance, events)`, and time comes in as `now` with deadlines from a `DeadlineCalculator`.
 """
 
+from .check import bundle_problems
 from .conditions import compile_condition
 from .deadlines import DeadlineCalculator, SimpleCalculator, WorkdaysCalculator
 from .definition import (
     CompiledProcess,
     Countersign,
+    MemberDef,
     Node,
     ProcessDef,
     Registry,
@@ -17,6 +19,7 @@ from .definition import (
     StepKind,
     TimeoutPolicy,
     TransitionDef,
+    after_window_acceptance,
     bundle_process,
     compile_process,
     from_template,
@@ -36,6 +39,7 @@ __all__ = [
     "EngineError",
     "Event",
     "Instance",
+    "MemberDef",
     "Node",
     "Outcome",
     "ProcessDef",
@@ -50,6 +54,8 @@ __all__ = [
     "TimeoutPolicy",
     "TransitionDef",
     "WorkdaysCalculator",
+    "after_window_acceptance",
+    "bundle_problems",
     "bundle_process",
     "compile_condition",
     "compile_process",

@@ -127,6 +127,11 @@ def _err(code: str, zh: str, en: str, where: str) -> EngineError:
     return bad(code, zh, en, where)
 
 
+def _label(step: StepDef) -> str:
+    """A step as people name it (its name; the code only where it has none)."""
+    return step.name or step.code
+
+
 def _dominators(n: int, start: int, succ: list[list[int]], pred: list[list[int]]) -> list[int]:
     """Immediate dominators (Cooper, Harvey, Kennedy); -1 for unreachable nodes and the start."""
     order: list[int] = []
@@ -191,6 +196,19 @@ def _reach(starts: Iterable[int], edges: list[list[int]]) -> set[int]:
     return seen
 
 
+def _choice_between(
+    split: int, join: int, succ: list[list[int]], pred: list[list[int]], conditional: list[list[Any]]
+) -> bool:
+    """Is there an exclusive choice on a path from `split` to `join`?
+
+    Without one, every step between them runs exactly once each time the split fires (loops only pass
+    through choices), so an AND-join may wait for one token per incoming transition even when two of them
+    come down the same branch: a dependency graph (B after A and C, D after A) needs no block structure.
+    With one, a token may leave by another way and the join would wait for ever."""
+    between = (_reach([split], succ) & _reach([join], pred)) - {split, join}
+    return any(conditional[i] for i in between)
+
+
 def compile_process(definition: ProcessDef) -> CompiledProcess:
     """Validate and index a definition; raises DefinitionError listing every problem."""
     errors: list[EngineError] = []
@@ -206,19 +224,22 @@ def compile_process(definition: ProcessDef) -> CompiledProcess:
         index[s.code] = i
         if s.unit not in UNITS or s.verify_unit not in UNITS:
             errors.append(
-                _err("unknown_unit", f"环节“{s.code}”的时限单位无效", f"Step {s.code!r}: bad unit", where)
+                _err("unknown_unit", f"环节“{_label(s)}”的时限单位无效", f"Step {s.code!r}: bad unit", where)
             )
         if s.limit is not None and s.limit < 0:
             errors.append(
                 _err(
-                    "negative_limit", f"环节“{s.code}”的时限为负数", f"Step {s.code!r}: negative limit", where
+                    "negative_limit",
+                    f"环节“{_label(s)}”的时限为负数",
+                    f"Step {s.code!r}: negative limit",
+                    where,
                 )
             )
         if s.kind is StepKind.SUBPROCESS and s.process is None:
             errors.append(
                 _err(
                     "subprocess_without_process",
-                    f"子流程环节“{s.code}”未指定流程",
+                    f"子流程环节“{_label(s)}”未指定流程",
                     f"Subprocess step {s.code!r} names no process",
                     where,
                 )
@@ -227,7 +248,7 @@ def compile_process(definition: ProcessDef) -> CompiledProcess:
             errors.append(
                 _err(
                     "step_without_department",
-                    f"环节“{s.code}”未指定办理部门或办理人",
+                    f"环节“{_label(s)}”未指定办理部门或办理人",
                     f"Step {s.code!r} has no department or signers",
                     where,
                 )
@@ -285,7 +306,7 @@ def compile_process(definition: ProcessDef) -> CompiledProcess:
             errors.append(
                 _err(
                     "end_has_outgoing",
-                    f"结束环节“{s.code}”之后不能再有环节",
+                    f"结束环节“{_label(s)}”之后不能再有环节",
                     f"End {s.code!r} has successors",
                     where,
                 )
@@ -294,7 +315,7 @@ def compile_process(definition: ProcessDef) -> CompiledProcess:
             errors.append(
                 _err(
                     "start_has_incoming",
-                    f"开始环节“{s.code}”不能有来路",
+                    f"开始环节“{_label(s)}”不能有来路",
                     f"Start {s.code!r} has predecessors",
                     where,
                 )
@@ -303,7 +324,7 @@ def compile_process(definition: ProcessDef) -> CompiledProcess:
             errors.append(
                 _err(
                     "step_without_exit",
-                    f"环节“{s.code}”没有后续环节",
+                    f"环节“{_label(s)}”没有后续环节",
                     f"Step {s.code!r} leads nowhere",
                     where,
                 )
@@ -312,7 +333,7 @@ def compile_process(definition: ProcessDef) -> CompiledProcess:
             errors.append(
                 _err(
                     "ambiguous_default",
-                    f"环节“{s.code}”的条件分支只能有一条无条件的默认连线",
+                    f"环节“{_label(s)}”的条件分支只能有一条无条件的默认连线",
                     f"Step {s.code!r}: a choice may have one unconditional default at most",
                     where,
                 )
@@ -338,7 +359,7 @@ def compile_process(definition: ProcessDef) -> CompiledProcess:
             errors.append(
                 _err(
                     "step_unreachable",
-                    f"环节“{s.code}”无法从开始环节到达",
+                    f"环节“{_label(s)}”无法从开始环节到达",
                     f"Step {s.code!r} is unreachable",
                     f"steps[{i}]",
                 )
@@ -351,7 +372,7 @@ def compile_process(definition: ProcessDef) -> CompiledProcess:
             errors.append(
                 _err(
                     "cycle_without_exit",
-                    f"环节“{steps[i].code}”所在的循环没有出口",
+                    f"环节“{_label(steps[i])}”所在的循环没有出口",
                     f"The loop through {steps[i].code!r} never reaches an end",
                     f"steps[{i}]",
                 )
@@ -361,7 +382,7 @@ def compile_process(definition: ProcessDef) -> CompiledProcess:
                 errors.append(
                     _err(
                         "step_cannot_reach_end",
-                        f"环节“{steps[i].code}”无法到达结束环节",
+                        f"环节“{_label(steps[i])}”无法到达结束环节",
                         f"Step {steps[i].code!r} cannot reach an end",
                         f"steps[{i}]",
                     )
@@ -379,7 +400,7 @@ def compile_process(definition: ProcessDef) -> CompiledProcess:
                 errors.append(
                     _err(
                         "loop_without_condition",
-                        f"从“{steps[p].code}”回到“{steps[v].code}”的连线必须来自条件分支",
+                        f"从“{_label(steps[p])}”回到“{_label(steps[v])}”的连线必须来自条件分支",
                         f"The loop {steps[p].code!r} -> {steps[v].code!r} must leave an exclusive choice",
                         f"steps[{p}]",
                     )
@@ -395,11 +416,11 @@ def compile_process(definition: ProcessDef) -> CompiledProcess:
             while b != split and idom[b] != split:
                 b = idom[b]
             key = -1 - p if b == split else b
-            if key in branches:
+            if key in branches and _choice_between(split, v, succ, pred, conditional):
                 errors.append(
                     _err(
                         "join_without_matching_split",
-                        f"汇合环节“{steps[v].code}”的来路与分支环节“{steps[split].code}”的分支不对应",
+                        f"汇合环节“{_label(steps[v])}”的来路与分支环节“{_label(steps[split])}”的分支不对应",
                         f"Join {steps[v].code!r} does not match the branches of split {steps[split].code!r}",
                         f"steps[{v}]",
                     )
@@ -536,23 +557,96 @@ def from_template(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class MemberDef:
+    """A member of a bundle (一件事): its step code, the name people know it by, its item's process, and
+    whether the applicant may leave it out (点单: it runs only when the variable `chosen.<code>` is true)."""
+
+    code: str
+    process: tuple[str, int]
+    name: str = ""
+    optional: bool = False
+
+    @property
+    def condition(self) -> Condition | None:
+        return {"var": f"chosen.{self.code}"} if self.optional else None
+
+
 def bundle_process(
     key: str,
     version: int,
     *,
-    members: Sequence[tuple[str, tuple[str, int], Condition | None]],
+    members: Sequence[MemberDef],
     accept: StepDef,
     issue: StepDef,
+    edges: Sequence[tuple[str, str]] = (),
     name: str = "",
 ) -> ProcessDef:
-    """A bundle (一件事): accept → every member item's process as a parallel subprocess → join → issue → end.
-    `members`: (step code, (process key, version), condition for an optional member or None)."""
+    """A bundle (一件事): accept → every member item's process as a subprocess → issue → end. Without
+    `edges` the members run in parallel; an edge (a, b) makes member b start once a is done, members with
+    no edge into them start after acceptance and those with none out of them lead to the issue step.
+    Dispatch and bundle publishing both build the combined process here, so what publishes is what runs."""
     steps: list[StepDef] = [StepDef("start", "开始", StepKind.START), accept]
     transitions: list[TransitionDef] = [TransitionDef("start", accept.code)]
-    for code, ref, when in members:
-        steps.append(StepDef(code, code, StepKind.SUBPROCESS, process=ref, skip_unless=when))
-        transitions.append(TransitionDef(accept.code, code))
-        transitions.append(TransitionDef(code, issue.code))
+    has_in = {t for _, t in edges}
+    has_out = {a for a, _ in edges}
+    for m in members:
+        steps.append(
+            StepDef(m.code, m.name or m.code, StepKind.SUBPROCESS, process=m.process, skip_unless=m.condition)
+        )
+        if m.code not in has_in:
+            transitions.append(TransitionDef(accept.code, m.code))
+    transitions += [TransitionDef(a, b) for a, b in edges]
+    transitions += [TransitionDef(m.code, issue.code) for m in members if m.code not in has_out]
     steps += [issue, StepDef("end", "办结", StepKind.END)]
     transitions.append(TransitionDef(issue.code, "end"))
     return ProcessDef(key=key, version=version, steps=tuple(steps), transitions=tuple(transitions), name=name)
+
+
+def after_window_acceptance(definition: ProcessDef, *, window_role: str) -> ProcessDef:
+    """统一受理: the window's acceptance is the departments' acceptance. The task steps right after the start
+    that are for the window's role (`window_role`, 综合窗口) are that acceptance, done before the case is
+    dispatched: the departments' process starts after them. A department re-accepts only where the process
+    declares an acceptance step for one of its own roles; such a step stays."""
+    steps = list(definition.steps)
+    transitions = list(definition.transitions)
+    starts = [s.code for s in steps if s.kind is StepKind.START]
+    if len(starts) != 1:
+        return definition  # compile reports it
+    start = starts[0]
+    while True:
+        incoming: dict[str, list[TransitionDef]] = {}
+        for t in transitions:
+            incoming.setdefault(t.target, []).append(t)
+        window = next(
+            (
+                s
+                for s in steps
+                if s.kind is StepKind.TASK
+                and s.role == window_role
+                and [(t.source, t.condition) for t in incoming.get(s.code, [])] == [(start, None)]
+            ),
+            None,
+        )
+        if window is None:
+            break
+        steps.remove(window)
+        spliced: list[TransitionDef] = []
+        for t in transitions:
+            if t.target == window.code:
+                continue
+            if t.source == window.code:
+                t = TransitionDef(start, t.target, t.condition)
+                if any(o.source == start and o.target == t.target for o in spliced):
+                    continue
+            spliced.append(t)
+        transitions = spliced
+    if len(steps) == len(definition.steps):
+        return definition
+    return ProcessDef(
+        key=definition.key,
+        version=definition.version,
+        steps=tuple(steps),
+        transitions=tuple(transitions),
+        name=definition.name,
+    )

@@ -24,11 +24,8 @@ from onetrip.flow.models import (
 )
 from onetrip.flow.tests.casebuilders import open_tasks, staff, version
 from onetrip.intake.models import CaseStatus, Deficiency, DeficiencyStatus
-from onetrip.intake.services.acceptance import (
-    case_accept_with_deficiency,
-    deficiency_supply,
-    missing_materials,
-)
+from onetrip.intake.services.acceptance import case_accept_with_deficiency, missing_materials
+from onetrip.intake.services.deficiency import deficiency_check, deficiency_supply
 from onetrip.intake.services.files import file_store
 from onetrip.intake.tests import factories as itf
 from onetrip.orgs.models import Role, RoleAssignment, ServiceHall, Window, WindowCategory
@@ -77,6 +74,7 @@ def work_department(case, department, handler, *, hours: float) -> list[TaskReco
 def test_property_transaction_from_online_application_to_receipt():
     bundle, (housing, tax, registry), (filing_item, tax_item, register_item) = property_bundle()
     hall = ServiceHall.objects.create(name="莲都区行政服务中心", region=registry.region)
+    itf.station_departments(hall)  # 进驻: the hall's comprehensive window accepts for them
     window = Window.objects.create(hall=hall, number="B01", name="综合受理", category=WindowCategory.GENERAL)
     clerk = f.make_user(display_name="窗口人员甲")
     RoleAssignment.objects.create(user=clerk, role=Role.CLERK, region=registry.region, window=window)
@@ -149,7 +147,7 @@ def test_property_transaction_from_online_application_to_receipt():
         kind="licence",
         document_number="浙（2026）丽水市不动产权第0012345号",
         title="不动产权证书",
-        licence_type="不动产权证书",
+        licence_type="property-certificate",
         actor=registry_handler,
         now=at(4),
     )
@@ -170,6 +168,7 @@ def test_property_transaction_from_online_application_to_receipt():
     deficiency = Deficiency.objects.get(case=case)
     stored = file_store(data=itf.PDF_BYTES + b"household", declared_name="户口簿.pdf")
     deficiency_supply(deficiency=deficiency, file=stored, actor=case.applicant, now=at(26))
+    deficiency_check(deficiency=deficiency, actor=clerk, accepted=True, now=at(26))
     deficiency.refresh_from_db()
     case.refresh_from_db()
     assert deficiency.status == DeficiencyStatus.SUPPLIED
@@ -237,8 +236,10 @@ def test_the_result_stays_held_through_dispatch_until_the_deficiency_is_supplied
     case.refresh_from_db()
     assert case.result_held
     stored = file_store(data=itf.PDF_BYTES + b"supplied", declared_name="户口簿.pdf")
-    deficiency_supply(
-        deficiency=Deficiency.objects.get(case=case), file=stored, actor=case.applicant, now=at(2)
-    )
+    deficiency = Deficiency.objects.get(case=case)
+    deficiency_supply(deficiency=deficiency, file=stored, actor=case.applicant, now=at(2))
+    case.refresh_from_db()
+    assert case.result_held  # not before a clerk has checked it
+    deficiency_check(deficiency=deficiency, actor=clerk, accepted=True, now=at(2))
     case.refresh_from_db()
     assert not case.result_held and case.status == CaseStatus.IN_PROGRESS

@@ -11,6 +11,7 @@ from onetrip.flow.engine import (
     Countersign,
     EngineError,
     Instance,
+    MemberDef,
     Status,
     StepDef,
     StepKind,
@@ -524,9 +525,9 @@ def test_a_bundle_runs_member_processes_as_subprocesses():
         "bundle",
         1,
         members=[
-            ("licence", ("licence", 1), None),
-            ("permit", ("permit", 1), None),
-            ("opt", ("optional", 1), "wants_x"),
+            MemberDef("licence", ("licence", 1)),
+            MemberDef("permit", ("permit", 1)),
+            MemberDef("opt", ("optional", 1), optional=True),
         ],
         accept=accept(),
         issue=issue(),
@@ -553,7 +554,7 @@ def test_a_bundle_runs_member_processes_as_subprocesses():
 def test_a_return_stays_inside_its_own_process():
     member = serial("review", key="licence")
     bundle = bundle_process(
-        "bundle", 1, members=[("licence", ("licence", 1), None)], accept=accept(), issue=issue()
+        "bundle", 1, members=[MemberDef("licence", ("licence", 1))], accept=accept(), issue=issue()
     )
     engine = make_engine(member, bundle)
     inst = accepted(engine, "bundle")

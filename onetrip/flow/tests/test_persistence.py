@@ -24,7 +24,15 @@ from onetrip.flow.models import (
     TaskRecord,
     TaskStatus,
 )
-from onetrip.flow.tests.casebuilders import NOW, item_case, open_tasks, staff, version
+from onetrip.flow.tests.casebuilders import (
+    NOW,
+    approve,
+    issue_results,
+    item_case,
+    open_tasks,
+    staff,
+    version,
+)
 from onetrip.intake.models import CaseStatus
 from onetrip.intake.tests import factories as itf
 from onetrip.orgs.models import ServiceHall, Window
@@ -43,14 +51,14 @@ def item_with_policy(policy: str, step: str = "accept"):
     return version.item
 
 
-def finish(case):
+def finish(case, *, until_final: bool = False):
+    """Approve the open tasks in turn (issuing the results the completing approval needs); `until_final`:
+    stop when the item's final step is open."""
     for _ in range(10):
         tasks = open_tasks(case)
-        if not tasks:
+        if not tasks or (until_final and tasks[0].step_code == "decide"):
             return
-        s.task_approve(
-            task=tasks[0], actor=staff(tasks[0].department), now=LATER, expected_version=version(case)
-        )
+        approve(tasks[0], actor=staff(tasks[0].department), now=LATER)
 
 
 def test_definitions_are_stored_once_and_cases_keep_their_version():
@@ -95,8 +103,12 @@ def test_sweep_rejects_or_escalates_per_policy():
     report = s.flow_sweep(now=due + dt.timedelta(minutes=1), batch=1)  # batches: one case at a time
     assert report.by_kind == {"reject": 1, "escalate": 1}
     rejected.refresh_from_db()
-    assert rejected.status == CaseStatus.COMPLETED
+    # Rejected by the timeout policy: 办结 waits for the refusal decision with its reasons and legal basis.
+    assert rejected.status == CaseStatus.IN_PROGRESS and rejected.completed_at is None
     assert ProcessInstanceRecord.objects.get(case=rejected).status == "rejected"
+    issue_results(rejected, now=due, kind="denial")
+    rejected.refresh_from_db()
+    assert rejected.status == CaseStatus.COMPLETED
     assert open_tasks(escalated)[0].escalated
 
 
@@ -159,7 +171,7 @@ def test_countdown_is_green_with_time_to_spare():
 
 def test_results_and_delivery_close_the_case_with_the_applicant_confirming():
     case = item_case()
-    finish(case)
+    finish(case, until_final=True)
     case.refresh_from_db()
     department = case.item_version.implementing_department
     handler = staff(department)
@@ -183,7 +195,12 @@ def test_results_and_delivery_close_the_case_with_the_applicant_confirming():
             actor=handler,
             now=LATER,
         )
-    assert {e.code for e in err.value.errors} >= {"kind_mismatch", "required", "reason_required"}
+    assert {e.code for e in err.value.errors} >= {
+        "kind_mismatch",
+        "required",
+        "reason_required",
+        "legal_basis_required",
+    }
     with pytest.raises(DomainError) as unknown:
         s.result_issue(
             case=case,
@@ -191,7 +208,7 @@ def test_results_and_delivery_close_the_case_with_the_applicant_confirming():
             kind="licence",
             document_number="丽莲许〔2026〕1号",
             title="许可证",
-            licence_type="取水许可证",
+            licence_type="water-permit",
             actor=handler,
             now=LATER,
         )
@@ -210,7 +227,7 @@ def test_results_and_delivery_close_the_case_with_the_applicant_confirming():
         kind="licence",
         document_number="丽莲许〔2026〕1号",
         title="许可证",
-        licence_type="取水许可证",
+        licence_type="water-permit",
         actor=handler,
         now=LATER,
     )
@@ -228,6 +245,9 @@ def test_results_and_delivery_close_the_case_with_the_applicant_confirming():
             actor=handler,
             now=LATER,
         )
+    finish(case)  # the final approval, now that the result is there
+    case.refresh_from_db()
+    assert case.status == CaseStatus.COMPLETED
     with pytest.raises(DomainError) as err:
         s.delivery_create(case=case, method="post", actor=handler, now=LATER)
     assert err.value.errors[0].code == "tracking_required"
@@ -268,6 +288,7 @@ def test_results_wait_for_the_decision_and_a_denial_follows_a_rejection():
         document_number="丽莲不许〔2026〕1号",
         title="不予许可决定书",
         reasons="不符合法定条件",
+        legal_basis="《中华人民共和国行政许可法》第三十八条第二款",
         actor=handler,
         now=LATER,
     )

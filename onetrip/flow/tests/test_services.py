@@ -10,7 +10,16 @@ from onetrip.core.errors import Conflict, DomainError, Forbidden
 from onetrip.core.models import AuditEvent
 from onetrip.flow import services as s
 from onetrip.flow.models import FlowEvent, ProcessInstanceRecord, TaskRecord, TaskStatus
-from onetrip.flow.tests.casebuilders import NOW, bundle_case, item_case, open_tasks, staff, version
+from onetrip.flow.tests.casebuilders import (
+    NOW,
+    approve,
+    bundle_case,
+    issue_results,
+    item_case,
+    open_tasks,
+    staff,
+    version,
+)
 from onetrip.intake.models import CaseEvent, CaseStatus
 from onetrip.intake.tests import factories as itf
 from onetrip.orgs.models import Role
@@ -28,7 +37,7 @@ def approve_all(case, handlers=None) -> None:
             return
         t = tasks[0]
         user = handlers.setdefault(t.department_id, staff(t.department))
-        s.task_approve(task=t, actor=user, now=LATER, expected_version=version(case), opinion="同意")
+        approve(t, actor=user, now=LATER, opinion="同意")
     raise AssertionError("the flow did not finish")
 
 
@@ -83,6 +92,10 @@ def test_a_bundle_case_runs_its_departments_in_parallel_and_joins_once():
     assert issue.step_code == "issue" and issue.department_id == case.lead_department_id
     assert FlowEvent.objects.filter(case=case, kind="joined", data__step="issue").count() == 1
     lead = staff(case.lead_department)
+    with pytest.raises(Conflict) as err:  # 统一出件 without the members' results
+        s.task_approve(task=issue, actor=lead, now=LATER, expected_version=version(case))
+    assert err.value.errors[0].code == "results_missing"
+    issue_results(case, now=LATER)
     s.task_approve(task=issue, actor=lead, now=LATER, expected_version=version(case))
     case.refresh_from_db()
     assert case.status == CaseStatus.COMPLETED and case.completed_at == LATER
@@ -126,8 +139,11 @@ def test_rejection_ends_the_case_as_decided_with_the_reason_recorded():
     task.refresh_from_db()
     assert task.status == TaskStatus.REJECTED and task.opinion == "不符合条件" and task.closed_by == user
     case.refresh_from_db()
-    assert case.status == CaseStatus.COMPLETED
     assert ProcessInstanceRecord.objects.get(case=case).status == "rejected"
+    assert case.status == CaseStatus.IN_PROGRESS  # 办结 with the refusal decision, not before
+    issue_results(case, now=LATER, kind="denial")
+    case.refresh_from_db()
+    assert case.status == CaseStatus.COMPLETED
 
 
 def test_return_to_applicant_pauses_until_the_applicant_resubmits():
@@ -264,31 +280,45 @@ def test_case_operations_by_the_lead_department():
     assert ProcessInstanceRecord.objects.get(case=case).status == "suspended"
     with pytest.raises(Conflict):
         s.task_approve(task=open_tasks(case)[0], actor=handler, now=LATER, expected_version=version(case))
-    s.case_resume(case=case, actor=handler, now=LATER + dt.timedelta(days=3), expected_version=version(case))
+    later = LATER + dt.timedelta(days=3)
+    s.case_resume(case=case, actor=handler, now=later, expected_version=version(case))
     s.case_special_start(
-        case=case, actor=handler, now=LATER, expected_version=version(case), procedure="hearing"
+        case=case, actor=handler, now=later, expected_version=version(case), procedure="hearing"
     )
     with pytest.raises(DomainError):
-        s.case_special_end(case=case, actor=handler, now=LATER, expected_version=version(case) - 1)
+        s.case_special_end(case=case, actor=handler, now=later, expected_version=version(case) - 1)
     s.case_special_end(
-        case=case, actor=handler, now=LATER, expected_version=version(case), outcome="听证完毕"
+        case=case, actor=handler, now=later, expected_version=version(case), outcome="听证完毕"
     )
+    [task] = open_tasks(case)
     with pytest.raises(Forbidden) as err:
         s.case_extend(
-            case=case, actor=handler, now=LATER, expected_version=version(case), count=5, reason="复杂"
+            case=case,
+            actor=handler,
+            now=later,
+            expected_version=version(case),
+            count=5,
+            reason="复杂",
+            task=task,
         )
     assert err.value.errors[0].code == "extension_needs_leader"
     s.case_extend(
-        case=case, actor=lead, now=LATER, expected_version=version(case), count=5, reason="情况复杂"
+        case=case,
+        actor=lead,
+        now=later,
+        expected_version=version(case),
+        count=5,
+        reason="情况复杂",
+        task=task,
     )
     outsider = staff(itf.f.make_department(), Role.LEADER)
     with pytest.raises(Forbidden):
-        s.case_terminate(case=case, actor=outsider, now=LATER, expected_version=version(case), reason="x")
-    s.case_terminate(case=case, actor=lead, now=LATER, expected_version=version(case), reason="申请人注销")
+        s.case_terminate(case=case, actor=outsider, now=later, expected_version=version(case), reason="x")
+    s.case_terminate(case=case, actor=lead, now=later, expected_version=version(case), reason="申请人注销")
     case.refresh_from_db()
     assert case.status == CaseStatus.TERMINATED and not open_tasks(case)
     kinds = list(CaseEvent.objects.filter(case=case).values_list("kind", flat=True))
-    assert "flow_suspended" in kinds and "flow_terminated" in kinds
+    assert "case_suspended" in kinds and "case_resumed" in kinds and "flow_terminated" in kinds
 
 
 def test_the_applicant_may_withdraw_before_the_decision():

@@ -43,9 +43,9 @@ def test_task_forms_post_through_their_services(client):
 
     assert post(client, task, "copy", to=[other.pk], note="供参考").status_code == 302
     assert FlowEvent.objects.filter(case=case, kind="copied").exists()
-    r = post(client, task, "add_signers", expected_version=version(case), signers=[other.pk, third.pk])
+    r = post(client, task, "add-signers", expected_version=version(case), signers=[other.pk, third.pk])
     assert r.status_code == 302 and {t.department_id for t in open_tasks(case)} >= {other.pk, third.pk}
-    r = post(client, task, "remove_signers", expected_version=version(case), signers=[third.pk])
+    r = post(client, task, "remove-signers", expected_version=version(case), signers=[third.pk])
     assert r.status_code == 302 and third.pk not in {t.department_id for t in open_tasks(case)}
     r = post(client, task, "delegate", expected_version=version(case), to_user=colleague.pk, note="请核查")
     task.refresh_from_db()
@@ -54,9 +54,9 @@ def test_task_forms_post_through_their_services(client):
     for operation, data, status in (
         ("suspend", {"reason": "等待司法裁决"}, "suspended"),
         ("resume", {}, "running"),
-        ("special_start", {"procedure": "hearing", "note": "申请听证"}, "special"),
-        ("special_end", {"outcome": "听证完毕"}, "running"),
-        ("extend", {"count": "3", "reason": "情况复杂"}, "running"),
+        ("special-start", {"procedure": "hearing", "note": "申请听证"}, "special"),
+        ("special-end", {"outcome": "听证完毕"}, "running"),
+        ("extend", {"count": "3", "reason": "情况复杂", "task_id": str(task.pk)}, "running"),
     ):
         r = post(client, task, operation, expected_version=version(case), **data)
         assert r.status_code == 302, operation
@@ -82,9 +82,12 @@ def test_withdraw_result_and_delivery_forms():
     assert first.status == TaskStatus.OPEN
     for _ in range(5):
         tasks = open_tasks(case)
-        if not tasks:
+        if tasks[0].step_code == "decide":
             break
         post(client, tasks[0], "approve", expected_version=version(case), opinion="同意")
+    [final] = open_tasks(case)
+    r = post(client, final, "approve", expected_version=version(case), opinion="同意")
+    assert r.status_code == 409 and "尚未出具办理结果" in r.content.decode()  # 办结 needs the result first
     item = case.item_version.item
     LicenceType.objects.create(
         code="water-permit",
@@ -101,10 +104,11 @@ def test_withdraw_result_and_delivery_forms():
         kind="licence",
         document_number="丽莲许〔2026〕8号",
         title="许可证",
-        licence_type="取水许可证",
+        licence_type="water-permit",
     )
     assert r.status_code == 302
     assert CaseResult.objects.get(case=case).licence_type == "取水许可证"
+    assert post(client, final, "approve", expected_version=version(case)).status_code == 302
     hall = ServiceHall.objects.create(name="莲都区行政服务中心", region=case.region)
     window = Window.objects.create(hall=hall, number="8", name="统一出件", category="general")
     r = post(client, first, "delivery", method="pickup", window=window.pk)
@@ -119,7 +123,7 @@ def test_withdraw_result_and_delivery_forms():
         ("delegate", {"to_user": "", "note": "请帮忙核查面积"}, "请帮忙核查面积"),
         ("copy", {"note": "请知悉抄送内容"}, "请知悉抄送内容"),
         ("extend", {"count": "0", "reason": "需要补充勘验"}, "需要补充勘验"),
-        ("special_start", {"procedure": "lottery", "note": "组织专家论证"}, "组织专家论证"),
+        ("special-start", {"procedure": "lottery", "note": "组织专家论证"}, "组织专家论证"),
         ("suspend", {"reason": " "}, None),
         (
             "result",

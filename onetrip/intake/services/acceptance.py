@@ -8,9 +8,10 @@ audit event in the same transaction.
 
 Decisions where the issue is silent:
 
-- **Who may act.** A user with the clerk role whose scope covers the case: a clerk of a hall or region sees
-  the cases of every department of that region (一窗受理), a clerk of a department window those of the
-  department. A window passed in must be active and inside the clerk's scope.
+- **Who may act.** A user with the clerk role who covers the case's lead department (orgs.permissions
+  `clerk_covers`, the one rule): a comprehensive-window clerk accepts for every department stationed in the
+  hall (进驻部门, of any level), a department-window clerk for that department. A window passed in must be
+  active, one the clerk may work at, and (per window category) serve the department.
 - **Complete means complete.** `case_accept` refuses while a material is missing: a key material with
   `key_material_missing`, a non-key one with `material_missing` (use 容缺受理 for a 容缺-able one, else a
   one-time notice). `case_accept_with_deficiency` needs a commitment for every missing material, and only a
@@ -34,7 +35,8 @@ Decisions where the issue is silent:
 - **The workflow** (flow.services) is started in the acceptance transaction (`case_dispatch`, also for a
   deemed acceptance, with no actor), so an accepted case is never left undispatched; it may move the case
   on to in_progress. From then on the workflow owns the held result and the commitment dates: a supplement
-  is passed on to it (`case_deficiency_supplied`) and its own sweep ends a case whose date passed.
+  checked by a clerk (services.deficiency) is passed on to it (`case_deficiency_supplied`) and its own
+  sweep ends a case whose date passed.
   `deficiencies_sweep` ends only cases the workflow does not hold.
 """
 
@@ -56,24 +58,35 @@ from onetrip.catalog.models import HandlingKind
 from onetrip.core import clock
 from onetrip.core.audit import audit_record
 from onetrip.core.errors import Conflict, DomainError, ErrorDetail, Forbidden
-from onetrip.flow.models import ProcessInstanceRecord
-from onetrip.flow.services import case_deficiency_supplied, case_dispatch
+from onetrip.flow.services import case_dispatch
 from onetrip.intake.checklist import checklist_for
 from onetrip.intake.models import (
-    ApplicationMaterial,
     Case,
     CaseEvent,
     CaseStatus,
     Deficiency,
     DeficiencyStatus,
-    MaterialState,
     Notice,
     Refusal,
-    StoredFile,
+)
+from onetrip.intake.services.notice import (
+    NOTICE_ACTION,
+    notice_basis,
+    notice_known_problems,
+    notice_problems,
+    notice_scope,
+    notice_unknowable_errors,
 )
 from onetrip.intake.services.numbers import case_number_next
 from onetrip.orgs.models import Role, User, Window
-from onetrip.orgs.permissions import Scope, has_role, scope_for
+from onetrip.orgs.permissions import (
+    Scope,
+    clerk_covers,
+    clerk_may_use_window,
+    has_role,
+    require_clerk_covers,
+    scope_for,
+)
 from onetrip.stats.services import stats_record
 from onetrip.workdays.core import SHANGHAI, Calendar, InstantResult, Unit
 from onetrip.workdays.selectors import calendar_current
@@ -122,14 +135,6 @@ def _event(case: Case, *, at: dt.datetime, kind: str, title: str, actor: User | 
     CaseEvent.objects.create(case=case, at=at, kind=kind, title=title, actor=actor, data=data)
 
 
-def _covers(scope: Scope, *, region_code: str, department_id: int | None) -> bool:
-    if scope.everything:
-        return True
-    if any(region_code.startswith(p) for p in scope.region_prefixes):
-        return True
-    return department_id is not None and department_id in scope.department_ids
-
-
 def clerk_scope(clerk: User | None) -> Scope:
     """The clerk-role scope of a user; 403 `clerk_required` when they are not a clerk."""
     if clerk is None or not getattr(clerk, "is_authenticated", False) or not has_role(clerk, Role.CLERK):
@@ -140,22 +145,18 @@ def clerk_scope(clerk: User | None) -> Scope:
 
 
 def clerk_may_handle(clerk: User, case: Case) -> bool:
-    """Whether a clerk may act on (and read) this case."""
-    if not has_role(clerk, Role.CLERK):
-        return False
-    return _covers(
-        scope_for(clerk, Role.CLERK), region_code=case.region.code, department_id=case.lead_department_id
-    )
+    """Whether a clerk may act on (and read) this case: the hall rule of orgs.permissions.clerk_covers."""
+    return clerk_covers(clerk, case.lead_department_id)
 
 
 def require_clerk_for_window(clerk: User | None, window: Window) -> None:
-    """403 unless `clerk` is a clerk whose scope covers the window's hall; 400 for an inactive window."""
-    scope = clerk_scope(clerk)
+    """403 unless `clerk` is a clerk who may work at the window (orgs.permissions); 400 for an inactive one."""
+    clerk_scope(clerk)
     if not window.is_active:
         raise DomainError(
             ErrorDetail("window_inactive", "该窗口已停用", "The window is not active", "window")
         )
-    if not _covers(scope, region_code=window.hall.region.code, department_id=window.department_id):
+    if not clerk_may_use_window(clerk, window):
         raise Forbidden(
             ErrorDetail(
                 "window_not_entitled", "无权在该窗口办理", "You may not work at this window", "window"
@@ -164,11 +165,12 @@ def require_clerk_for_window(clerk: User | None, window: Window) -> None:
 
 
 def _require_clerk(clerk: User | None, case: Case, window: Window | None) -> None:
-    scope = clerk_scope(clerk)
-    if not _covers(scope, region_code=case.region.code, department_id=case.lead_department_id):
-        raise Forbidden(ErrorDetail("clerk_not_entitled", "无权受理该办件", "You may not handle this case"))
+    """Every window decision: the clerk, then the window, must serve the case's lead department (进驻部门)."""
+    clerk_scope(clerk)
+    require_clerk_covers(clerk, case.lead_department)
     if window is not None:
         require_clerk_for_window(clerk, window)
+        require_clerk_covers(clerk, case.lead_department, window=window)
 
 
 def _not_submitted(case: Case) -> Conflict:
@@ -612,63 +614,6 @@ def case_accept_with_deficiency(
     return locked
 
 
-def deficiency_supply(
-    *, deficiency: Deficiency, file: StoredFile, actor: User, now: dt.datetime | None = None
-) -> Deficiency:
-    """The applicant (or a clerk for them) supplies one committed material; the last one releases the result.
-
-    Once the case is dispatched the workflow holds the result (its HELD state) and is told of the supplement
-    (flow.services.case_deficiency_supplied); its row is locked first, in the workflow's lock order."""
-    now = now or clock.now()
-    with transaction.atomic():
-        flow = ProcessInstanceRecord.objects.select_for_update().filter(case_id=deficiency.case_id).first()
-        case = Case.objects.select_for_update().get(pk=deficiency.case_id)
-        is_owner = actor is not None and actor.pk == case.applicant_id
-        if not is_owner and not (actor is not None and clerk_may_handle(actor, case)):
-            raise Forbidden(ErrorDetail("forbidden", "无权补交该材料", "You may not supply this material"))
-        row = Deficiency.objects.select_for_update().get(pk=deficiency.pk)
-        if row.status == DeficiencyStatus.SUPPLIED:
-            raise Conflict(
-                ErrorDetail(
-                    "deficiency_already_supplied", "该材料已补交", "The material was already supplied"
-                )
-            )
-        if row.status == DeficiencyStatus.OVERDUE or case.status == CaseStatus.TERMINATED:
-            raise Conflict(
-                ErrorDetail(
-                    "deficiency_overdue",
-                    "已超过承诺补交日期，办件已终止",
-                    "The commitment date has passed and the case has ended",
-                )
-            )
-        row.status = DeficiencyStatus.SUPPLIED
-        row.supplied_at = now
-        row.file = file
-        row.save(update_fields=["status", "supplied_at", "file"])
-        ApplicationMaterial.objects.update_or_create(
-            application_id=case.application_id,
-            key=row.material_key,
-            defaults={"name": row.material_name, "state": MaterialState.UPLOADED, "file": file},
-        )
-        _event(case, at=now, kind="deficiency_supplied", title=f"已补交《{row.material_name}》", actor=actor)
-        pending = Deficiency.objects.filter(case=case, status=DeficiencyStatus.PENDING).exists()
-        if flow is not None:
-            case_deficiency_supplied(case=case, material_key=row.material_key, actor=actor, now=now)
-        elif not pending and case.result_held:
-            case.result_held = False
-            _save(case, ["result_held"])
-        if not pending:
-            _event(case, at=now, kind="deficiencies_complete", title="容缺材料已全部补齐", actor=actor)
-        audit_record(
-            actor=actor,
-            action="case.deficiency_supply",
-            object_type="intake.case",
-            object_id=case.pk,
-            data={"material_key": row.material_key, "file": file.sha256[:12], "complete": not pending},
-        )
-    return row
-
-
 def deficiencies_sweep(*, now: dt.datetime | None = None) -> int:
     """Mark commitments past their date overdue and end their cases (status terminated). Returns cases ended.
 
@@ -784,7 +729,11 @@ def case_notice(
     now: dt.datetime | None = None,
     applicant_present: bool = False,
 ) -> Notice:
-    """一次性告知: every problem with this submission at once; one notice per submission; status correction."""
+    """一次性告知: every problem with this submission at once; one notice per submission; status correction.
+
+    The notice always lists every problem the system knows (services.notice: missing materials, empty or
+    invalid fields), whatever `problems` holds; the clerk's `problems` reword those and add others. A later
+    notice may add only problems that could not be known at the previous one. No problem at all: refused."""
     now = now or clock.now()
     with transaction.atomic():
         locked = _lock(case)
@@ -799,49 +748,16 @@ def case_notice(
             )
         if locked.status != CaseStatus.SUBMITTED:
             raise _not_submitted(locked)
-        names = {e.key: e.name for e in checklist_for(application=locked.application)}
-        errors: list[ErrorDetail] = []
-        if not problems:
-            errors.append(
-                ErrorDetail(
-                    "problems_required",
-                    "请列出需要补正的全部问题",
-                    "List every problem to correct",
-                    "problems",
-                )
-            )
-        clean: list[dict[str, str]] = []
-        for i, p in enumerate(problems):
-            text = str(p.get("problem") or "").strip()
-            key = str(p.get("material_key") or "").strip()
-            field = str(p.get("field") or "").strip()
-            if not text:
-                errors.append(ErrorDetail("required", "请填写问题说明", "Describe the problem", "problem", i))
-            elif len(text) > MAX_TEXT:
-                errors.append(
-                    ErrorDetail(
-                        "too_long", f"问题说明不超过{MAX_TEXT}字", "Problem text too long", "problem", i
-                    )
-                )
-            if key and key not in names:
-                errors.append(
-                    ErrorDetail(
-                        "unknown_material",
-                        "本申请没有该材料",
-                        "No such material in this application",
-                        "material_key",
-                        i,
-                    )
-                )
-            if len(field) > 128:
-                errors.append(ErrorDetail("too_long", "字段名过长", "Field name too long", "field", i))
-            entry = {"problem": text}
-            if key:
-                entry["material_key"] = key
-                entry["material_name"] = names.get(key, key)
-            if field:
-                entry["field"] = field
-            clean.append(entry)
+        application = locked.application
+        materials, fields = notice_scope(application=application)
+        clean, additions, errors = notice_problems(
+            known=notice_known_problems(application=application),
+            given=problems,
+            materials=materials,
+            fields=fields,
+        )
+        if not errors:
+            errors = notice_unknowable_errors(case=locked, additions=additions)
         if errors:
             raise DomainError(*errors)
         try:
@@ -864,7 +780,14 @@ def case_notice(
         if trip:
             data["trip"] = 1
         _event(locked, at=now, kind="notice", title=f"一次性告知：需补正{len(clean)}项", actor=clerk, **data)
-        _audit(locked, actor=clerk, action="case.notice", submission=locked.submission, problems=len(clean))
+        _audit(
+            locked,
+            actor=clerk,
+            action=NOTICE_ACTION,
+            submission=locked.submission,
+            problems=len(clean),
+            **notice_basis(application=application),
+        )
     return notice
 
 

@@ -63,7 +63,7 @@ from onetrip.intake.models import (
 from onetrip.intake.selectors import RowShape, application_visible, bundle_version_pinned
 from onetrip.intake.services.files import clean_file_name, file_store
 from onetrip.intake.services.prefill import prefill_for, prefill_guard
-from onetrip.orgs.models import ApplicantKind, Department, Role, RoleAssignment, User
+from onetrip.orgs.models import ApiKey, ApplicantKind, Department, Role, RoleAssignment, User
 from onetrip.orgs.permissions import has_role
 from onetrip.workdays.core import Unit
 from onetrip.workdays.selectors import calendar_current
@@ -235,7 +235,8 @@ def _check_channel(channel: str, applicant: User, entered_by: User | None) -> No
 
 
 def _prefill(application: Application, definition: FormDefinition) -> None:
-    by_element = {f.data_element: f.key for f in definition.fields if f.data_element}
+    # Only the applicant's own fields: a child's or the deceased's are never filled from the applicant.
+    by_element = definition.applicant_elements()
     known = prefill_for(applicant=application.applicant, element_codes=by_element, application=application)
     for element, (value, source) in known.items():
         key = by_element[element]
@@ -253,15 +254,24 @@ def application_start(
     channel: str,
     entered_by: User | None = None,
     proxy_authorisation: dict[str, Any] | None = None,
+    api_key: ApiKey | None = None,
 ) -> Application:
-    """A new draft pinned to the current published version, prefilled from what the platform knows."""
+    """A new draft pinned to the current published version, prefilled from what the platform knows.
+
+    Another system (channel api, `api_key`) applies only with the applicant's signed authorisation (the same
+    shape as a 代办 authorisation), only for its own department's items when the key is bound to one, and
+    gets no prefill: a key never receives personal data the platform holds about somebody."""
     _check_channel(channel, applicant, entered_by)
+    if (channel == Channel.API) != (api_key is not None):
+        raise DomainError(
+            _err("invalid_channel", "api 渠道仅供系统接口使用", "Channel api is for API keys", "channel")
+        )
     if not applicant.is_active:
         raise DomainError(
             _err("inactive_applicant", "申请人账户已停用", "Applicant account is inactive", "applicant")
         )
     authorisation: dict[str, Any] = {}
-    if channel == Channel.PROXY:
+    if channel in (Channel.PROXY, Channel.API):
         authorisation = proxy_authorisation_clean(proxy_authorisation)
     elif proxy_authorisation:
         raise DomainError(
@@ -273,6 +283,21 @@ def application_start(
             )
         )
     item_version, bundle_version = _published_target(item, bundle)
+    if api_key is not None and api_key.department_id is not None:
+        lead = (
+            item_version.implementing_department_id
+            if item_version is not None
+            else bundle_version.lead_department_id  # type: ignore[union-attr]
+        )
+        if lead != api_key.department_id:
+            raise Forbidden(
+                _err(
+                    "key_department",
+                    "该密钥只能为本部门的事项提交申请",
+                    "This key applies only for its own department's items",
+                    "item_code" if item_version is not None else "bundle_code",
+                )
+            )
     application = Application(
         applicant=applicant,
         item=item if item_version else None,
@@ -288,11 +313,12 @@ def application_start(
         chosen_members=[],
     )
     application.save()  # first: every shared-data read is logged against the application
-    _prefill(application, form_definition(application=application))
-    application.save(update_fields=["form_data", "prefilled"])
+    if api_key is None:
+        _prefill(application, form_definition(application=application))
+        application.save(update_fields=["form_data", "prefilled"])
     checklist_sync(application=application)
     audit_record(
-        actor=entered_by or applicant,
+        actor=entered_by or (None if api_key is not None else applicant),
         action="application.start",
         object_type="intake.application",
         object_id=application.pk,
@@ -415,7 +441,7 @@ def application_save(
     kept: list[ErrorDetail] = []
     if form_data:
         form_data = dict(form_data)
-        by_element = {f.data_element: f.key for f in definition.fields if f.data_element}
+        by_element = definition.applicant_elements()
         kept = prefill_guard(application=locked, changes=form_data, by_element=by_element)
         _merge(locked.form_data, form_data)
     if answers:

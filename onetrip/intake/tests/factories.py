@@ -31,7 +31,17 @@ from onetrip.bundles.tests import factories as bf
 from onetrip.catalog.models import Item, Material, MaterialKind, MaterialNecessity, MaterialSource
 from onetrip.catalog.tests import factories as f
 from onetrip.intake.models import Application, Case, Channel
-from onetrip.orgs.models import ApplicantKind, Department, Region, Role, RoleAssignment, User, Window
+from onetrip.orgs.models import (
+    ApplicantKind,
+    Department,
+    HallDepartment,
+    Region,
+    Role,
+    RoleAssignment,
+    ServiceHall,
+    User,
+    Window,
+)
 
 _seq = itertools.count(1)
 
@@ -79,13 +89,30 @@ def make_applicant(
     return user
 
 
+def station_departments(hall: ServiceHall, *, region: Region | None = None) -> ServiceHall:
+    """Station in `hall` (进驻部门) every department that exists now in `region` (default: the hall's) and
+    below; call it again after creating more departments."""
+    region = region or hall.region
+    departments = Department.objects.filter(region__code__startswith=region.prefix)
+    HallDepartment.objects.bulk_create(
+        [HallDepartment(hall=hall, department=d) for d in departments], ignore_conflicts=True
+    )
+    return hall
+
+
 def make_clerk(*, region: Region | None = None, window: Window | None = None) -> User:
-    """A window clerk (综合窗口) scoped to `region`; without region or window, to a new county that covers
-    none of the other factories' departments (an outsider)."""
+    """A window clerk (综合窗口) of `region`'s hall, where every department existing now in the region and
+    below is stationed (进驻); without region or window, of a new county whose hall hosts none of the other
+    factories' departments (an outsider). With `window`, posted at it (its hall's stationing is left as is)."""
     user = f.make_user(display_name=f"窗口人员{next(_seq)}")
     if window is None and region is None:
         # A county of its own: the catalogue factories' regions all share the prefix 330000.
         region = f.make_region(code=f"35{next(_seq) % 10000:04d}000000")
+    if window is None and region is not None:
+        hall = ServiceHall.objects.filter(region=region).first() or ServiceHall.objects.create(
+            name=f"{region.name}政务服务中心", region=region
+        )
+        station_departments(hall)
     RoleAssignment.objects.create(user=user, role=Role.CLERK, region=region, window=window)
     return user
 

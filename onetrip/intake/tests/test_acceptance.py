@@ -27,8 +27,8 @@ from onetrip.intake.services.acceptance import (
     case_accept_with_deficiency,
     case_notice,
     case_refuse,
-    deficiency_supply,
 )
+from onetrip.intake.services.deficiency import deficiency_check, deficiency_supply
 from onetrip.intake.services.files import file_store
 from onetrip.intake.tests import factories as itf
 from onetrip.orgs.models import Role, RoleAssignment, ServiceHall, Window, WindowCategory
@@ -57,7 +57,7 @@ def codes(exc: DomainError) -> list[str]:
 
 
 def make_window(region, *, category: str = WindowCategory.GENERAL, number: str = "1") -> Window:
-    hall = ServiceHall.objects.create(name="测试县政务服务中心", region=region)
+    hall = itf.station_departments(ServiceHall.objects.create(name="测试县政务服务中心", region=region))
     return Window.objects.create(hall=hall, number=number, name="综合受理", category=category)
 
 
@@ -290,16 +290,16 @@ def test_supplying_the_last_deficiency_releases_the_result(_clock):
     outsider = itf.make_applicant()
     with pytest.raises(Forbidden):
         deficiency_supply(deficiency=deficiency, file=stored, actor=outsider)
-    supplied = deficiency_supply(
-        deficiency=deficiency, file=stored, actor=case.applicant, now=at(2026, 10, 9)
-    )
+    deficiency_supply(deficiency=deficiency, file=stored, actor=case.applicant, now=at(2026, 10, 9))
+    supplied = deficiency_check(deficiency=deficiency, actor=clerk, accepted=True, now=at(2026, 10, 9))
     assert supplied.status == DeficiencyStatus.SUPPLIED
     case.refresh_from_db()
     assert case.result_held is False
     row = ApplicationMaterial.objects.get(application=case.application, key="household_register")
     assert row.state == MaterialState.UPLOADED and row.file == stored
+    other = file_store(data=itf.PDF_BYTES + b"another", declared_name="户口簿.pdf")
     with pytest.raises(Conflict) as exc:
-        deficiency_supply(deficiency=deficiency, file=stored, actor=case.applicant)
+        deficiency_supply(deficiency=deficiency, file=other, actor=case.applicant, now=at(2026, 10, 9))
     assert codes(exc.value) == ["deficiency_already_supplied"]
 
 
@@ -331,14 +331,29 @@ def test_resubmission_can_get_its_own_notice():
     clerk = itf.make_clerk(region=case.region)
     case_notice(case=case, clerk=clerk, problems=[{"problem": "缺少户口簿"}], now=at(2026, 9, 30))
     case.refresh_from_db()
+    # A new photo comes with the correction: a problem of it could not be known at the first notice.
+    from onetrip.intake.services.application import application_material_upload
+
+    application_material_upload(
+        application=case.application,
+        key="site_photo",
+        data=itf.PDF_BYTES + b"new photo",
+        declared_name="photo.pdf",
+        actor=case.applicant,
+    )
     again = case_resubmit(case=case, actor=case.applicant, idempotency_key="resubmit-1")
     assert again.submission == 2 and again.status == CaseStatus.SUBMITTED
-    notice = case_notice(case=again, clerk=clerk, problems=[{"problem": "照片不清晰"}], now=at(2026, 10, 9))
+    notice = case_notice(
+        case=again,
+        clerk=clerk,
+        problems=[{"material_key": "site_photo", "problem": "照片不清晰"}],
+        now=at(2026, 10, 9),
+    )
     assert notice.submission == 2
 
 
 def test_notice_needs_problems_and_known_materials():
-    case = itf.make_submitted_case()
+    case = itf.make_submitted_case(upload_all=True)  # nothing missing: the system knows of no problem
     clerk = itf.make_clerk(region=case.region)
     with pytest.raises(DomainError) as exc:
         case_notice(case=case, clerk=clerk, problems=[], now=at(2026, 9, 30))

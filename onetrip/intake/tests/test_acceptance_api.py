@@ -77,7 +77,7 @@ def test_case_queue_is_scoped_and_keyset_paginated():
 def test_accept_then_download_receipt_and_second_accept_is_409():
     case = itf.make_submitted_case(upload_all=True)
     clerk = itf.make_clerk(region=case.region)
-    hall = ServiceHall.objects.create(name="测试中心", region=case.region)
+    hall = itf.station_departments(ServiceHall.objects.create(name="测试中心", region=case.region))
     window = Window.objects.create(hall=hall, number="3", name="综合受理", category=WindowCategory.GENERAL)
     c = client_for(clerk)
     detail = c.get(f"{BASE}/cases/{case.pk}").json()

@@ -156,6 +156,17 @@ def test_only_clerks_enter_for_someone_else(client, item):
     assert Application.objects.get(pk=r.json()["id"]).applicant.id_number == number
 
 
+def _authorisation() -> dict[str, str]:
+    """The applicant's signed authorisation another system applies with (channel api)."""
+    return {
+        "agent_name": "市民服务系统经办人",
+        "agent_id_number": itf.make_id_number(birth="19850101"),
+        "scope": "代为提交本事项申请",
+        "valid_until": "2099-12-31",
+        "reference": "授权委托书 2026-001",
+    }
+
+
 def test_api_key_applies_for_a_person_named_by_id_number(client, item):
     _, key = api_key_create(name="某市民服务系统", scopes=["intake:write", "intake:read"], created_by=None)
     number = itf.make_id_number()
@@ -166,6 +177,7 @@ def test_api_key_applies_for_a_person_named_by_id_number(client, item):
             "channel": "api",
             "applicant_id_number": number,
             "applicant_name": "钱七",
+            "proxy_authorisation": _authorisation(),
         },
         content_type="application/json",
         HTTP_X_API_KEY=key,
@@ -185,7 +197,12 @@ def test_api_key_applies_for_a_person_named_by_id_number(client, item):
     assert r.status_code == 403
     r = client.post(
         f"{BASE}/applications",
-        {"item_code": item.implementation_code, "channel": "api", "applicant_id_number": "1234"},
+        {
+            "item_code": item.implementation_code,
+            "channel": "api",
+            "applicant_id_number": "1234",
+            "proxy_authorisation": _authorisation(),
+        },
         content_type="application/json",
         HTTP_X_API_KEY=key,
     )

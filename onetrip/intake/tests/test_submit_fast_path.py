@@ -119,6 +119,17 @@ def test_a_missing_draft_or_one_the_caller_may_not_change_is_not_found_and_nothi
 # ------------------------------------------------------------------------------------------------ API
 
 
+def _authorisation() -> dict[str, str]:
+    """The applicant's signed authorisation another system applies with (channel api)."""
+    return {
+        "agent_name": "市民服务系统经办人",
+        "agent_id_number": itf.make_id_number(birth="19850101"),
+        "scope": "代为提交本事项申请",
+        "valid_until": "2099-12-31",
+        "reference": "授权委托书 2026-001",
+    }
+
+
 def _api_draft(bundle: BundleVersion, client: Any, key: str) -> int:
     r = client.post(
         f"{BASE}/applications",
@@ -127,6 +138,7 @@ def _api_draft(bundle: BundleVersion, client: Any, key: str) -> int:
             "channel": "api",
             "applicant_id_number": itf.make_id_number(),
             "applicant_name": "钱七",
+            "proxy_authorisation": _authorisation(),
         },
         content_type="application/json",
         HTTP_X_API_KEY=key,

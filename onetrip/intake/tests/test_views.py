@@ -301,8 +301,13 @@ def test_clerk_issues_one_notice_and_the_applicant_resubmits(client):
     clerk = itf.make_clerk(region=case.region)
     _login(client, clerk)
     url = reverse("intake:window_case_decide", args=[case.pk, "notice"])
-    empty = client.post(url, {"row_version": case.row_version})
-    assert empty.status_code == 400 and "一次告知" in empty.content.decode()
+    # Nothing wrong with a complete application: a notice without any problem is refused.
+    complete = itf.make_submitted_case(item=case.item_version.item, upload_all=True)
+    empty = client.post(
+        reverse("intake:window_case_decide", args=[complete.pk, "notice"]),
+        {"row_version": complete.row_version},
+    )
+    assert empty.status_code == 400 and "没有需要补正的问题" in empty.content.decode()
     response = client.post(
         url,
         {

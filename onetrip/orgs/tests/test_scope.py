@@ -61,12 +61,17 @@ def test_supervisor_of_a_region_sees_its_departments_and_those_below(world):
     assert visible_items(city_supervisor) == set(world["items"])
 
 
-def test_clerk_at_a_window_sees_the_departments_of_the_halls_region(world):
+def test_clerk_at_a_comprehensive_window_sees_the_departments_stationed_in_the_hall(world):
     hall = f.hall(region=world["chain"]["county"])
+    services.hall_departments_set(
+        hall=hall, departments=[world["city"], world["a"], world["township"]], actor=None
+    )
     window = services.window_create(hall=hall, number="F01", name="综合", category=WindowCategory.GENERAL)
     clerk = f.user()
     services.role_assign(user=clerk, role=Role.CLERK, window=window)
-    assert visible_items(clerk) == {world["a"].pk, world["b"].pk, world["township"].pk}
+    # The city-level centre is stationed, the county's 民政局 (b) is not.
+    assert visible_items(clerk) == {world["city"].pk, world["a"].pk, world["township"].pk}
+    assert department_ids_for(clerk, Role.CLERK) == {world["city"].pk, world["a"].pk, world["township"].pk}
 
 
 def test_system_admin_and_superuser_see_everything(world):

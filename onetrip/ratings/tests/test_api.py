@@ -120,7 +120,7 @@ def test_an_api_key_reads_its_departments_ratings_only(client):
     post(client, "/", {"case_number": other.number, "level": 4})
     client.logout()
     _, key = api_key_create(
-        name="好差评系统", scopes=["intake:read"], department=case.lead_department, created_by=None
+        name="好差评系统", scopes=["ratings:read"], department=case.lead_department, created_by=None
     )
     items = client.get(f"{BASE}/", HTTP_X_API_KEY=key).json()["items"]
     assert [r["case_number"] for r in items] == [case.number]

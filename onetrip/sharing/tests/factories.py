@@ -153,3 +153,52 @@ def applicant(*, number: str, kind: str = ApplicantKind.CITIZEN) -> User:
     user = cf.make_user(display_name="申请人", id_number=number, applicant_kind=kind)
     RoleAssignment.objects.create(user=user, role=Role.APPLICANT)
     return user
+
+
+def window_case(reader: User, subject: str | None, *, ref: str = "") -> Any:
+    """A submitted window case whose applicant is the person (or company) `subject`, typed by `reader` (a
+    window clerk): the case a shared-data read by that clerk about that subject is for. One case per
+    (subject, ref) for the same reader, so `ref` stands for "the same case" across calls."""
+    from onetrip.core import clock
+    from onetrip.intake.models import Application, Case
+
+    subject = subject or id_number()
+    cases = reader.__dict__.setdefault("_window_cases", {})
+    if (subject, ref) in cases:
+        return cases[subject, ref]
+    is_person = ric.is_valid(subject)
+    lookup = {"id_number": subject} if is_person else {"organisation_code": subject}
+    applicant = User.objects.filter(**lookup).first() or applicant_with(**lookup)
+    item = cf.make_published_item()
+    version = item.current_version
+    application = Application.objects.create(
+        applicant=applicant,
+        item=item,
+        item_version=version,
+        channel="window",
+        entered_by=reader,
+        status="submitted",
+    )
+    now = clock.now()
+    case = Case.objects.create(
+        application=application,
+        idempotency_key=f"sharing-{next(_seq)}",
+        applicant=applicant,
+        applicant_name=str(applicant),
+        item_version=version,
+        title=version.name,
+        lead_department=version.implementing_department,
+        region=version.implementing_department.region,
+        channel="window",
+        submitted_at=now,
+        accept_due_at=now + dt.timedelta(days=7),
+    )
+    cases[subject, ref] = case
+    return case
+
+
+def applicant_with(**fields: Any) -> User:
+    kind = ApplicantKind.CITIZEN if "id_number" in fields else ApplicantKind.COMPANY
+    user = cf.make_user(display_name="申请人", applicant_kind=kind, **fields)
+    RoleAssignment.objects.create(user=user, role=Role.APPLICANT)
+    return user

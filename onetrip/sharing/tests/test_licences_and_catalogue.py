@@ -150,7 +150,11 @@ def test_demo_loads_idempotently_and_prefills_the_retirement_bundle_from_name_an
     codes = [fld["data_element"] for fld in merged_form(version)["fields"]]
     clerk = User.objects.get(username="chuangkou")
     result = services.prefill(
-        subject_id_number=RETIREE_ID, element_codes=codes, purpose="acceptance", actor=clerk, task_ref="demo"
+        subject_id_number=RETIREE_ID,
+        element_codes=codes,
+        purpose="acceptance",
+        actor=clerk,
+        case=f.window_case(clerk, RETIREE_ID, ref="demo"),
     )
     asked = [c for c in codes if c not in result.values]
     assert asked == ["housing_fund.withdrawal_reason"]  # a choice the applicant makes, not a fact on record
@@ -167,8 +171,8 @@ def test_my_data_page_lists_who_read_my_data(client):
         subject_id_number=record.id_number,
         element_codes=["person.name"],
         purpose="acceptance",
-        actor=f.clerk(),
-        task_ref="t-1",
+        actor=(reader_ := f.clerk()),
+        case=f.window_case(reader_, record.id_number, ref="t-1"),
     )
     user = f.applicant(number=record.id_number)
     client.force_login(user)
@@ -188,8 +192,8 @@ def test_someone_elses_reads_do_not_show_on_my_page(client):
         subject_id_number=other.id_number,
         element_codes=["person.name"],
         purpose="acceptance",
-        actor=f.clerk(),
-        task_ref="t",
+        actor=(reader_ := f.clerk()),
+        case=f.window_case(reader_, other.id_number, ref="t"),
     )
     client.force_login(f.applicant(number=f.id_number()))
     assert client.get("/api/v1/sharing/access-log/mine").json()["entries"] == []
@@ -198,14 +202,15 @@ def test_someone_elses_reads_do_not_show_on_my_page(client):
 def test_prefill_api_requires_a_session_and_reports_errors(client):
     f.population_source()
     record = f.person()
+    clerk = f.clerk()
     body = {
         "subject_id_number": record.id_number,
         "element_codes": ["person.name"],
         "purpose": "acceptance",
-        "task_ref": "t",
+        "case_id": f.window_case(clerk, record.id_number).pk,
     }
     assert client.post("/api/v1/sharing/prefill", body, content_type="application/json").status_code == 401
-    client.force_login(f.clerk())
+    client.force_login(clerk)
     ok = client.post("/api/v1/sharing/prefill", body, content_type="application/json")
     assert ok.status_code == 200 and ok.json()["values"] == {"person.name": "王五"}
     bad = client.post(

@@ -44,8 +44,8 @@ def test_prefill_reads_every_element_from_the_entitled_source_and_marks_its_sour
         subject_id_number=record.id_number,
         element_codes=PERSON_FIELDS,
         purpose="acceptance",
-        actor=f.clerk(),
-        task_ref="task-1",
+        actor=(reader_ := f.clerk()),
+        case=f.window_case(reader_, record.id_number, ref="task-1"),
     )
     assert result.values == {
         "person.name": "王五",
@@ -68,8 +68,8 @@ def test_the_lower_authority_rank_wins_and_the_disagreement_is_reported():
         subject_id_number=record.id_number,
         element_codes=["person.phone", "person.name"],
         purpose="acceptance",
-        actor=f.clerk(),
-        task_ref="t",
+        actor=(reader_ := f.clerk()),
+        case=f.window_case(reader_, record.id_number, ref="t"),
     )
     assert result.values["person.phone"] == "13800000002"  # social insurance rank 3 beats population rank 5
     assert result.sources["person.phone"] == social.code
@@ -87,20 +87,21 @@ def test_agreeing_sources_are_not_a_conflict():
         subject_id_number=record.id_number,
         element_codes=["person.phone"],
         purpose="acceptance",
-        actor=f.clerk(),
-        task_ref="t",
+        actor=(reader_ := f.clerk()),
+        case=f.window_case(reader_, record.id_number, ref="t"),
     )
     assert result.conflicts == []
 
 
 def test_missing_record_leaves_fields_for_the_applicant_and_is_not_complete():
     f.population_source()
+    nobody = f.id_number()
     result = prefill(
-        subject_id_number=f.id_number(),
+        subject_id_number=nobody,
         element_codes=PERSON_FIELDS,
         purpose="acceptance",
-        actor=f.clerk(),
-        task_ref="t",
+        actor=(reader_ := f.clerk()),
+        case=f.window_case(reader_, nobody, ref="t"),
     )
     assert result.values == {}
     assert result.missing == PERSON_FIELDS
@@ -116,8 +117,8 @@ def test_unknown_elements_are_a_clear_error_and_nothing_is_read():
             subject_id_number=record.id_number,
             element_codes=["person.name", "person.shoe_size", "x.y"],
             purpose="acceptance",
-            actor=f.clerk(),
-            task_ref="t",
+            actor=(reader_ := f.clerk()),
+            case=f.window_case(reader_, record.id_number, ref="t"),
         )
     assert [e.code for e in exc.value.errors] == ["unknown_element", "unknown_element"]
     assert "person.shoe_size" in exc.value.errors[0].message_en
@@ -132,8 +133,8 @@ def test_a_read_without_a_purpose_is_refused():
             subject_id_number=record.id_number,
             element_codes=["person.name"],
             purpose="",
-            actor=f.clerk(),
-            task_ref="t",
+            actor=(reader_ := f.clerk()),
+            case=f.window_case(reader_, record.id_number, ref="t"),
         )
     assert exc.value.errors[0].code == "purpose_required"
     with pytest.raises(DomainError) as exc:
@@ -149,8 +150,8 @@ def test_a_read_without_a_purpose_is_refused():
             subject_id_number=record.id_number,
             element_codes=["person.name"],
             purpose="curiosity",
-            actor=f.clerk(),
-            task_ref="t",
+            actor=(reader_ := f.clerk()),
+            case=f.window_case(reader_, record.id_number, ref="t"),
         )
     assert exc.value.errors[0].code == "invalid_purpose"
     assert not AccessLogEntry.objects.exists()
@@ -163,13 +164,18 @@ def test_an_invalid_subject_is_refused_without_echoing_it():
             subject_id_number="332801199003071230",
             element_codes=["person.name"],
             purpose="acceptance",
-            actor=f.clerk(),
-            task_ref="t",
+            actor=(reader_ := f.clerk()),
+            case=f.window_case(reader_, "332801199003071230", ref="t"),
         )
     assert exc.value.errors[0].code == "invalid_id_number"
     assert "332801199003071230" not in str(exc.value)
     with pytest.raises(DomainError) as exc:
-        prefill(element_codes=["person.name"], purpose="acceptance", actor=f.clerk(), task_ref="t")
+        prefill(
+            element_codes=["person.name"],
+            purpose="acceptance",
+            actor=(reader_ := f.clerk()),
+            case=f.window_case(reader_, None, ref="t"),
+        )
     assert exc.value.errors[0].code == "subject_required"
 
 
@@ -180,8 +186,8 @@ def test_a_role_not_entitled_to_a_source_reads_nothing_from_it():
         subject_id_number=record.id_number,
         element_codes=["person.name"],
         purpose="acceptance",
-        actor=f.clerk(),
-        task_ref="t",
+        actor=(reader_ := f.clerk()),
+        case=f.window_case(reader_, record.id_number, ref="t"),
     )
     assert result.denied == [source.code]
     assert result.values == {} and not result.complete
@@ -199,16 +205,16 @@ def test_an_entitlement_bound_to_a_department_admits_only_that_department():
         subject_id_number=record.id_number,
         element_codes=["person.name"],
         purpose="acceptance",
-        actor=f.clerk(department=cf.make_department()),
-        task_ref="t",
+        actor=(reader_ := f.clerk(department=cf.make_department())),
+        case=f.window_case(reader_, record.id_number, ref="t"),
     )
     assert other.values == {}
     mine = prefill(
         subject_id_number=record.id_number,
         element_codes=["person.name"],
         purpose="acceptance",
-        actor=f.clerk(department=own),
-        task_ref="t",
+        actor=(reader_ := f.clerk(department=own)),
+        case=f.window_case(reader_, record.id_number, ref="t"),
     )
     assert mine.values == {"person.name": "王五"}
     assert AccessLogEntry.objects.get().actor_department_id == own.pk
@@ -228,14 +234,15 @@ def test_an_applicant_reads_only_their_own_data_for_their_own_application():
     )
     assert result.values == {"person.name": "王五"}
     stranger = f.person(name="赵六")
-    other = prefill(
-        subject_id_number=stranger.id_number,
-        element_codes=["person.name"],
-        purpose="prefill",
-        actor=user,
-        application=application,
-    )
-    assert other.values == {} and other.denied
+    with pytest.raises(Forbidden) as exc:  # a stranger is no party to my application
+        prefill(
+            subject_id_number=stranger.id_number,
+            element_codes=["person.name"],
+            purpose="prefill",
+            actor=user,
+            application=application,
+        )
+    assert exc.value.errors[0].code == "subject_not_party"
     intruder = f.applicant(number=f.id_number())
     with pytest.raises(Forbidden):
         prefill(
@@ -251,7 +258,7 @@ def test_an_applicant_reads_only_their_own_data_for_their_own_application():
             element_codes=["person.name"],
             purpose="prefill",
             actor=user,
-            task_ref="t",
+            case=f.window_case(f.clerk(), f.id_number(), ref="t"),  # somebody else's case
         )
 
 
@@ -281,14 +288,15 @@ def test_an_office_applicant_reads_the_data_of_its_own_staff_only():
         application=application,
     )
     assert mine.values == {"person.name": "本单位"}
-    theirs = prefill(
-        subject_id_number=outsider.id_number,
-        element_codes=["person.name"],
-        purpose="prefill",
-        actor=hr,
-        application=application,
-    )
-    assert theirs.values == {}
+    with pytest.raises(Forbidden):  # not on the office's establishment: no party to its application
+        prefill(
+            subject_id_number=outsider.id_number,
+            element_codes=["person.name"],
+            purpose="prefill",
+            actor=hr,
+            application=application,
+        )
+    assert AccessLogEntry.objects.count() == 1
 
 
 def test_a_classified_source_is_read_only_through_an_approved_exchange_request():
@@ -304,12 +312,15 @@ def test_a_classified_source_is_read_only_through_an_approved_exchange_request()
             element_codes=["person.name"],
             purpose="approval",
             actor=reader,
-            task_ref="task-9",
+            case=f.window_case(reader, record.id_number, ref="task-9"),
         ).values
         == {}
     )
     request = services.exchange_request_create(
-        source=source, requester=reader, reason="核验干部身份", task_ref="task-9"
+        source=source,
+        requester=reader,
+        reason="核验干部身份",
+        case=f.window_case(reader, record.id_number, ref="task-9"),
     )
     with pytest.raises(Forbidden):
         services.exchange_request_decide(request=request, approver=f.clerk(), approve=True)
@@ -322,7 +333,7 @@ def test_a_classified_source_is_read_only_through_an_approved_exchange_request()
         element_codes=["person.name"],
         purpose="approval",
         actor=reader,
-        task_ref="task-10",
+        case=f.window_case(reader, record.id_number, ref="task-10"),
     )
     assert other_task.values == {}
     result = prefill(
@@ -330,7 +341,7 @@ def test_a_classified_source_is_read_only_through_an_approved_exchange_request()
         element_codes=["person.name"],
         purpose="approval",
         actor=reader,
-        task_ref="task-9",
+        case=f.window_case(reader, record.id_number, ref="task-9"),
     )
     assert result.values == {"person.name": "王五"}
     assert AccessLogEntry.objects.get().exchange_request_id == request.pk
@@ -344,8 +355,8 @@ def test_a_dead_http_source_degrades_to_asking_the_applicant():
         subject_id_number=record.id_number,
         element_codes=["person.name", "housing_fund.account"],
         purpose="acceptance",
-        actor=f.clerk(),
-        task_ref="t",
+        actor=(reader_ := f.clerk()),
+        case=f.window_case(reader_, record.id_number, ref="t"),
     )
     assert result.values == {"person.name": "王五"}
     assert result.missing == ["housing_fund.account"]
@@ -365,8 +376,8 @@ def test_slow_or_malformed_http_sources_degrade(path, reason):
             subject_id_number=record.id_number,
             element_codes=["person.name", "housing_fund.account"],
             purpose="acceptance",
-            actor=f.clerk(),
-            task_ref="t",
+            actor=(reader_ := f.clerk()),
+            case=f.window_case(reader_, record.id_number, ref="t"),
         )
     assert result.values == {"person.name": "王五"}
     assert [(d.source, d.reason) for d in result.degraded] == [(fund.code, reason)]
@@ -382,8 +393,8 @@ def test_http_and_local_sources_are_read_together():
             subject_id_number=record.id_number,
             element_codes=["person.name", "housing_fund.account"],
             purpose="acceptance",
-            actor=f.clerk(),
-            task_ref="t",
+            actor=(reader_ := f.clerk()),
+            case=f.window_case(reader_, record.id_number, ref="t"),
         )
     assert result.values == {"person.name": "王五", "housing_fund.account": "331100000009"}
     assert result.complete
@@ -401,14 +412,14 @@ def test_every_read_is_logged_with_a_keyed_subject_hash_and_counted_per_day():
         element_codes=["person.name", "person.phone", "social_insurance.contribution_months"],
         purpose="acceptance",
         actor=clerk,
-        task_ref="t",
+        case=f.window_case(clerk, record.id_number, ref="t"),
     )
     prefill(
         subject_id_number=record.id_number,
         element_codes=["person.name"],
         purpose="acceptance",
         actor=clerk,
-        task_ref="t",
+        case=f.window_case(clerk, record.id_number, ref="t"),
     )
     entries = list(AccessLogEntry.objects.order_by("id"))
     assert len(entries) == 3
@@ -428,8 +439,8 @@ def test_the_access_log_refuses_changes_and_deletion():
         subject_id_number=record.id_number,
         element_codes=["person.name"],
         purpose="acceptance",
-        actor=f.clerk(),
-        task_ref="t",
+        actor=(reader_ := f.clerk()),
+        case=f.window_case(reader_, record.id_number, ref="t"),
     )
     entry = AccessLogEntry.objects.get()
     entry.purpose = "supervision"
@@ -450,8 +461,8 @@ def test_disagreements_flag_only_changed_authoritative_fields():
         subject_id_number=record.id_number,
         element_codes=PERSON_FIELDS,
         purpose="acceptance",
-        actor=f.clerk(),
-        task_ref="t",
+        actor=(reader_ := f.clerk()),
+        case=f.window_case(reader_, record.id_number, ref="t"),
     )
     form = {
         "person.name": "王 五",
@@ -520,7 +531,9 @@ def test_an_expired_exchange_request_no_longer_admits():
     source.save()
     record = f.person()
     reader = f.clerk()
-    request = services.exchange_request_create(source=source, requester=reader, reason="核验", task_ref="t1")
+    request = services.exchange_request_create(
+        source=source, requester=reader, reason="核验", case=f.window_case(reader, record.id_number, ref="t1")
+    )
     services.exchange_request_decide(
         request=request,
         approver=f.leader(department=source.department),
@@ -533,7 +546,7 @@ def test_an_expired_exchange_request_no_longer_admits():
             element_codes=["person.name"],
             purpose="approval",
             actor=reader,
-            task_ref="t1",
+            case=f.window_case(reader, record.id_number, ref="t1"),
         ).values
         == {}
     )

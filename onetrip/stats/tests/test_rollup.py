@@ -192,8 +192,7 @@ def test_two_workers_at_once_count_every_fact_exactly_once() -> None:
 
 
 def test_acceptance_refusal_and_the_end_of_the_flow_record_their_facts() -> None:
-    from onetrip.flow import services as flow
-    from onetrip.flow.tests.casebuilders import open_tasks, staff, version
+    from onetrip.flow.tests.casebuilders import approve, open_tasks, staff
     from onetrip.intake.services.acceptance import case_accept, case_refuse
     from onetrip.intake.tests import factories as itf
     from onetrip.orgs.models import Role
@@ -215,9 +214,7 @@ def test_acceptance_refusal_and_the_end_of_the_flow_record_their_facts() -> None
         tasks = open_tasks(case)
         if not tasks:
             break
-        flow.task_approve(
-            task=tasks[0], actor=leader, now=now + dt.timedelta(hours=hour), expected_version=version(case)
-        )
+        approve(tasks[0], actor=leader, now=now + dt.timedelta(hours=hour))  # with the result it needs
     case.refresh_from_db()
     done = StatDelta.objects.get(kind="completed")
     assert done.case_id == case.pk and done.data == {"outcome": "completed"} and done.at == case.completed_at

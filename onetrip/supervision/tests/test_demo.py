@@ -15,8 +15,7 @@ from django.db import transaction
 from onetrip.catalog.models import Item
 from onetrip.core.clock import FixedClock, set_clock
 from onetrip.demo.loader import load_demo
-from onetrip.flow import services as flow
-from onetrip.flow.tests.casebuilders import open_tasks, staff, version
+from onetrip.flow.tests.casebuilders import open_tasks, staff
 from onetrip.intake.checklist import checklist_for
 from onetrip.intake.formspec import form_definition
 from onetrip.intake.models import Case, Channel
@@ -107,41 +106,26 @@ def test_a_demo_case_left_untouched_turns_yellow_then_red_and_reminders_arrive(d
     officer = staff(organisation)  # 区委组织部 has no demo staff; a handler and leader for the test
     RoleAssignment.objects.create(user=officer, role=Role.LEADER, department=organisation)
 
-    # 受理 (one working day) is left untouched: yellow at the flow's warning share, red at its deadline.
-    [accept] = open_tasks(case)
-    supervision_sweep(now=ACCEPTED + dt.timedelta(minutes=1))
-    accept = reload(accept)
-    assert accept.alert == AlertLevel.GREEN and accept.overdue_at == accept.due_at == local(
-        2026, 3, 3, 17, 30
-    )
-    supervision_sweep(now=local(2026, 3, 3, 14, 0))
-    accept = reload(accept)
-    assert accept.alert == AlertLevel.YELLOW
-    supervision_sweep(now=local(2026, 3, 3, 17, 31))
-    accept = reload(accept)
-    assert accept.alert == AlertLevel.RED and OverdueRecord.objects.filter(task_id=accept.pk).exists()
-
-    # The review (15 working days) under the government-reply rule is also left untouched.
-    flow.task_approve(
-        task=accept.task, actor=officer, now=local(2026, 3, 4, 9, 0), expected_version=version(case)
-    )
+    # The window's acceptance is the department's (统一受理): the case starts at the department's review
+    # (15 working days under the government-reply rule), which is left untouched.
     [review] = open_tasks(case)
-    supervision_sweep(now=local(2026, 3, 4, 9, 1))
+    supervision_sweep(now=ACCEPTED + dt.timedelta(minutes=1))
     review = reload(review)
-    # Counted from 4 March: the 10th working day is 18 March, the 15th is 25 March.
-    assert (review.warn_at, review.overdue_at) == (local(2026, 3, 18, 17, 30), local(2026, 3, 25, 17, 30))
-    supervision_sweep(now=local(2026, 3, 18, 17, 31))
+    assert review.alert == AlertLevel.GREEN
+    # Counted from 3 March (the day after acceptance): the 10th working day is 16 March, the 15th 23 March.
+    assert (review.warn_at, review.overdue_at) == (local(2026, 3, 16, 17, 30), local(2026, 3, 23, 17, 30))
+    supervision_sweep(now=local(2026, 3, 16, 17, 31))
     review = reload(review)
     assert review.alert == AlertLevel.YELLOW
     for hh in (9, 12, 17):  # morning, noon and evening of the 11th working day
-        supervision_sweep(now=local(2026, 3, 19, hh, 1))
+        supervision_sweep(now=local(2026, 3, 17, hh, 1))
     review = reload(review)
     assert review.watch_reminders == 3
     reminders = Notification.objects.filter(recipient=officer, kind="task_reminder", data__task_id=review.pk)
     assert reminders.count() == 3
-    supervision_sweep(now=local(2026, 3, 25, 17, 31))
+    supervision_sweep(now=local(2026, 3, 23, 17, 31))
     review = reload(review)
-    assert review.alert == AlertLevel.RED
+    assert review.alert == AlertLevel.RED and OverdueRecord.objects.filter(task_id=review.pk).exists()
     assert set(Notification.objects.filter(data__task_id=review.pk).values_list("kind", flat=True)) == {
         "task_warning",
         "task_reminder",
@@ -151,12 +135,12 @@ def test_a_demo_case_left_untouched_turns_yellow_then_red_and_reminders_arrive(d
 
 def test_the_demo_supervisor_sees_the_districts_late_work(demo: None, client) -> None:
     case = _apply_and_accept()
-    supervision_sweep(now=local(2026, 3, 4, 9, 0))  # 受理 is past its one-day limit
+    supervision_sweep(now=local(2026, 3, 24, 9, 0))  # the review is past its 15-working-day limit
     supervisor = User.objects.get(
         username="paogaiban"
     )  # 区跑改办: posted in the office, granted the district
     client.force_login(supervisor)
-    previous = set_clock(FixedClock(local(2026, 3, 4, 9, 0)))
+    previous = set_clock(FixedClock(local(2026, 3, 24, 9, 0)))
     try:
         body = client.get("/api/v1/supervision/alerts").json()
     finally:
@@ -183,12 +167,12 @@ def test_the_demo_cases_overdue_warning_reaches_every_channel(demo: None, settin
         DepartmentRobot.objects.create(
             department=organisation, name="组织部审批群", url=f"{robot_server.url}/robot/send?access_token=t"
         )
-        [accept] = open_tasks(case)
-        supervision_sweep(now=local(2026, 3, 3, 17, 31))  # past the one-day 受理 limit: red
-        assert reload(accept).alert == AlertLevel.RED
-        overdue = Notification.objects.get(recipient=officer, kind="task_overdue", data__task_id=accept.pk)
+        [review] = open_tasks(case)
+        supervision_sweep(now=local(2026, 3, 23, 17, 31))  # past the 15-working-day review limit: red
+        assert reload(review).alert == AlertLevel.RED
+        overdue = Notification.objects.get(recipient=officer, kind="task_overdue", data__task_id=review.pk)
         assert overdue.read_at is None  # in the inbox
-        report = notify_dispatch(now=local(2026, 3, 3, 17, 31))
+        report = notify_dispatch(now=local(2026, 3, 23, 17, 31))
         assert report.sent >= 3
         assert set(
             Dispatch.objects.filter(notification=overdue, status=DispatchStatus.SENT).values_list(

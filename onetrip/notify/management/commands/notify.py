@@ -1,4 +1,5 @@
-"""`onetrip notify worker` (the dispatcher loop) and `onetrip notify dispatch` (one pass)."""
+"""`onetrip notify worker` (the dispatcher loop), `onetrip notify dispatch` (one pass) and `onetrip notify fold`
+(turn new case and workflow events into notifications, until caught up)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.core.management.base import BaseCommand
 
 from onetrip.core.clock import now as clock_now
 from onetrip.notify.dispatcher import notify_dispatch
+from onetrip.notify.observe import DEFAULT_BATCH, notify_fold_events
 from onetrip.notify.worker import run_worker
 
 
@@ -27,8 +29,14 @@ class Command(BaseCommand):
         worker.add_argument("--max-seconds", type=float, default=None, help="运行多少秒后退出（测试用）")
         once = sub.add_parser("dispatch", help="发送一批到期的投递，然后退出")
         once.add_argument("--batch", type=int, default=200)
+        fold = sub.add_parser("fold", help="把新的办件动态和流程事件转为通知（处理到最新为止）")
+        fold.add_argument("--batch", type=int, default=DEFAULT_BATCH, help="每批读取多少条事件")
 
     def handle(self, *args, action: str, **options):  # type: ignore[no-untyped-def]
+        if action == "fold":
+            folded = notify_fold_events(now=clock_now(), batch=options["batch"])
+            self.stdout.write(f"读取事件 {folded.events} 条，新增通知 {folded.notifications} 条")
+            return
         if action == "dispatch":
             report = notify_dispatch(now=clock_now(), batch=options["batch"])
             self.stdout.write(

@@ -289,8 +289,13 @@ def _department_projection(case: Case, department_id: int | None) -> Projection:
                         }
                     )
         return Projection(forms, materials)
-    fields = FormField.objects.filter(version_id=case.item_version_id).order_by("order", "id")
-    rows = [(f.label, "" if values.get(f.code) is None else str(values.get(f.code))) for f in fields]
+    # Answers are keyed as the form keys them (`FormField.key`: the data element's code when bound).
+    fields = (
+        FormField.objects.filter(version_id=case.item_version_id)
+        .select_related("data_element")
+        .order_by("order", "id")
+    )
+    rows = [(f.label, "" if values.get(f.key) is None else str(values.get(f.key))) for f in fields]
     return Projection([{"title": case.title, "situation": "", "fields": rows}], materials)
 
 
